@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command from a fresh clone: install, build, start the sample service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+node scripts/check-node.mjs
+bash scripts/pnpm.sh install --frozen-lockfile
+bash scripts/pnpm.sh exec turbo run build --filter=@immo/sample-app...
+exec bash scripts/pnpm.sh --filter @immo/sample-app start

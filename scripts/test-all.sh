@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One command from a fresh clone: install, build, lint, type-check and run every test, then print
+# one `N passed, N failed` line summing every package (scripts/test-summary.mjs).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+node scripts/check-node.mjs || exit 1
+bash scripts/pnpm.sh install --frozen-lockfile || exit 1
+# The local registry used by the release test lives outside the workspace (its overrides must not
+# touch our lockfile); install it here so the release test finds it.
+(cd tooling/registry && npm install --no-audit --no-fund --loglevel=error) || exit 1
+rm -f packages/*/test-results.json apps/*/test-results.json tooling/*/test-results.json
+status=0
+bash scripts/pnpm.sh exec biome check . || status=1
+bash scripts/pnpm.sh exec turbo run build typecheck lint test --continue || status=1
+node scripts/test-summary.mjs || status=1
+exit $status
