@@ -1,0 +1,70 @@
+// One benchmark server, started fresh for every measured run by run.mjs.
+// argv: <variant> <logFile>. Reports { port } over IPC once listening; on a
+// 'stop' message it closes, flushes its log destination and exits.
+import Fastify from 'fastify';
+import pino from 'pino';
+
+const [variant, logFile] = process.argv.slice(2);
+if (!variant || !logFile) {
+  console.error('usage: server.mjs <variant> <logFile>');
+  process.exit(2);
+}
+
+// Every logging variant writes to the same kind of sink: pino's asynchronous
+// destination (sonic-boom, sync: false) on a file, as the issue's method asks.
+const dest = pino.destination({ dest: logFile, sync: false });
+
+const payload = (id) => ({
+  id,
+  name: 'Hausverwaltung Nord GmbH',
+  plan: 'professional',
+  units: 412,
+  active: true,
+});
+
+async function build() {
+  switch (variant) {
+    case 'fastify-nolog':
+      return Fastify({ logger: false });
+    case 'F_log':
+      return Fastify({ logger: { level: 'info', stream: dest } });
+    case 'immo':
+    case 'immo-noredact': {
+      const { createLogger } = await import('@immo/logger');
+      const { immoLogger, loggerServerOptions } = await import('@immo/logger/fastify');
+      const logger = createLogger({
+        service: 'bench',
+        version: '0.0.0',
+        env: 'bench',
+        level: 'info',
+        destination: dest,
+        ...(variant === 'immo-noredact' ? { redact: false } : {}),
+      });
+      const app = Fastify(loggerServerOptions(logger));
+      await app.register(immoLogger);
+      return app;
+    }
+    default:
+      throw new Error(`unknown variant ${variant}`);
+  }
+}
+
+const app = await build();
+app.get('/api/orgs/:id', async (request) => payload(request.params.id));
+await app.listen({ host: '127.0.0.1', port: 0 });
+const { port } = app.server.address();
+process.send?.({ type: 'ready', port, pid: process.pid });
+
+process.on('message', async (msg) => {
+  if (msg?.type !== 'stop') return;
+  await app.close();
+  // sonic-boom's end() writes what is still buffered before closing the fd;
+  // waiting for 'close' makes the line count in run.mjs complete.
+  await new Promise((resolve) => {
+    dest.once('close', resolve);
+    dest.end();
+  });
+  process.send?.({ type: 'stopped' });
+  process.disconnect?.();
+  process.exit(0);
+});
