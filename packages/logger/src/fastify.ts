@@ -1,0 +1,245 @@
+import type { FastifyBaseLogger, FastifyPluginCallback, FastifyRequest, FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import { BufferPool, type BufferOptions, bufferingDestination, kBuffer, kBufferThreshold, RequestBuffer } from './buffer.js';
+import { type CorrelationStore, correlationStorage } from './context.js';
+import { formatIssues, LoggerOptionsError } from './errors.js';
+import { LEVEL_VALUES } from './levels.js';
+import { kRequestBound } from './logger.js';
+import { resolveRequestId } from './request-id.js';
+
+/** Paths that produce no access-log line by default: probes and the metrics scrape. */
+export const DEFAULT_IGNORED_PATHS: readonly string[] = [
+  '/health',
+  '/health/live',
+  '/health/ready',
+  '/health/startup',
+  '/healthz',
+  '/livez',
+  '/readyz',
+  '/metrics',
+];
+
+/** Options of the {@link immoLogger} Fastify plugin. */
+export interface ImmoLoggerPluginOptions {
+  /**
+   * Write one access line per request (`request completed`, with `method`, `route`, `path`,
+   * `status_code`, `duration_ms`). A 5xx line is at level `error` and carries `err`.
+   * @default true
+   */
+  accessLog?: boolean;
+  /**
+   * Paths (route templates or literal paths, without query) with no access line. Errors (5xx)
+   * on them are still logged.
+   * @default DEFAULT_IGNORED_PATHS
+   */
+  ignorePaths?: readonly string[];
+  /**
+   * The response header that echoes the request id; `false` to not echo it.
+   * @default 'x-request-id'
+   */
+  responseHeader?: string | false;
+  /**
+   * Per-request buffering of debug lines: `true` or settings. Lines of a request's logger below
+   * the configured level are held and written only if the request fails (5xx or an exception)
+   * or is slower than `slowThresholdMs`; otherwise dropped.
+   * @default false
+   */
+  buffer?: boolean | Partial<BufferOptions>;
+}
+
+const pluginSchema = z
+  .object({
+    accessLog: z.boolean().optional(),
+    ignorePaths: z.array(z.string().startsWith('/')).optional(),
+    responseHeader: z.union([z.string().regex(/^[A-Za-z0-9-]+$/), z.literal(false)]).optional(),
+    buffer: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            level: z.enum(['trace', 'debug']).optional(),
+            maxBytesPerRequest: z.number().int().positive().optional(),
+            maxTotalBytes: z.number().int().positive().optional(),
+            slowThresholdMs: z.number().nonnegative().optional(),
+          })
+          .strict(),
+      ])
+      .optional(),
+  })
+  .strict();
+
+/** Options to spread into `Fastify({...})` so the server uses the logger the @immo way. */
+export interface LoggerServerOptions {
+  loggerInstance: FastifyBaseLogger;
+  disableRequestLogging: true;
+  requestIdHeader: false;
+  requestIdLogLabel: 'request_id';
+  genReqId: NonNullable<FastifyServerOptions['genReqId']>;
+}
+
+/**
+ * Server options that make Fastify use `logger`: `req.id` becomes the correlation id (a valid
+ * incoming `x-request-id`, else the `traceparent` trace id, else the active span's trace id,
+ * else a UUID), request loggers bind it as `request_id`, and Fastify's own two lines per request
+ * are replaced by the plugin's single access line.
+ *
+ * @example
+ * ```ts
+ * const logger = createLogger({ service: 'billing-api' });
+ * const app = Fastify(loggerServerOptions(logger));
+ * await app.register(immoLogger);
+ * ```
+ */
+export function loggerServerOptions(
+  logger: Logger,
+  options: { requestIdHeader?: string } = {},
+): LoggerServerOptions {
+  const header = (options.requestIdHeader ?? 'x-request-id').toLowerCase();
+  return {
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    requestIdHeader: false,
+    requestIdLogLabel: 'request_id',
+    genReqId: (req) => resolveRequestId(req, header),
+  };
+}
+
+const kError = Symbol('immo.logger.error');
+type TrackedRequest = FastifyRequest & { [kError]?: Error };
+
+const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, done) => {
+  const parsed = pluginSchema.safeParse(opts ?? {});
+  if (!parsed.success) {
+    done(
+      new LoggerOptionsError(
+        'IMMO_LOGGER_INVALID_PLUGIN_OPTIONS',
+        'Invalid @immo/logger/fastify options',
+        formatIssues(parsed.error, opts),
+      ),
+    );
+    return;
+  }
+  const o = parsed.data;
+  const accessLog = o.accessLog ?? true;
+  const ignored = new Set(o.ignorePaths ?? DEFAULT_IGNORED_PATHS);
+  const header = o.responseHeader ?? 'x-request-id';
+  const bufferOptions: BufferOptions | undefined =
+    o.buffer === undefined || o.buffer === false
+      ? undefined
+      : {
+          level: 'debug',
+          maxBytesPerRequest: 64 * 1024,
+          maxTotalBytes: 8 * 1024 * 1024,
+          slowThresholdMs: 1000,
+          ...(o.buffer === true ? {} : o.buffer),
+        };
+
+  // Request loggers carry request_id in their bindings; the tag stops the correlation mixin from
+  // adding it a second time from AsyncLocalStorage.
+  if (bufferOptions === undefined) {
+    fastify.setChildLoggerFactory(function requestLogger(logger, bindings, childOptions) {
+      const child = logger.child(bindings, childOptions) as FastifyBaseLogger & { [kRequestBound]?: true };
+      child[kRequestBound] = true;
+      return child;
+    });
+  } else {
+    const pool = new BufferPool(bufferOptions);
+    const streamSym = pino.symbols.streamSym;
+    const root = fastify.log as unknown as Record<symbol, unknown>;
+    root[streamSym] = bufferingDestination(root[streamSym] as pino.DestinationStream);
+    fastify.setChildLoggerFactory(function bufferedRequestLogger(logger, bindings, childOptions) {
+      const threshold = LEVEL_VALUES[logger.level as keyof typeof LEVEL_VALUES] ?? LEVEL_VALUES.info;
+      const level = LEVEL_VALUES[bufferOptions.level] < threshold ? bufferOptions.level : logger.level;
+      const child = logger.child(bindings, { ...childOptions, level }) as FastifyBaseLogger & {
+        [kRequestBound]?: true;
+        [kBufferThreshold]?: number;
+        [kBuffer]?: RequestBuffer;
+      };
+      child[kRequestBound] = true;
+      if (level !== logger.level) {
+        child[kBufferThreshold] = threshold;
+        child[kBuffer] = new RequestBuffer(pool);
+      }
+      return child;
+    });
+    fastify.addHook('onRequestAbort', (request, hookDone) => {
+      (request.log as { [kBuffer]?: RequestBuffer })[kBuffer]?.drain();
+      hookDone();
+    });
+  }
+  // Fastify's own error line is off with `disableRequestLogging`; the error is kept here and
+  // written once, on the request's final line, with the status the error handler chose.
+  fastify.addHook('onError', (request, _reply, error, hookDone) => {
+    (request as TrackedRequest)[kError] = error;
+    hookDone();
+  });
+
+  fastify.addHook('onRequest', (request, reply, hookDone) => {
+    if (header !== false) reply.header(header, request.id);
+    const store: CorrelationStore = { requestId: request.id, logger: request.log as unknown as Logger };
+    correlationStorage.run(store, hookDone);
+  });
+
+  fastify.addHook('onResponse', (request, reply, hookDone) => {
+    const status = reply.statusCode;
+    const error = (request as TrackedRequest)[kError];
+    const duration = reply.elapsedTime;
+    const log = request.log as FastifyBaseLogger & { [kBuffer]?: RequestBuffer };
+    const buffer = log[kBuffer];
+    if (buffer !== undefined) {
+      const lines = buffer.drain();
+      if (status >= 500 || error !== undefined || duration >= bufferOptions!.slowThresholdMs) {
+        const dest = (fastify.log as unknown as Record<symbol, { inner: pino.DestinationStream }>)[
+          pino.symbols.streamSym
+        ]!.inner;
+        for (const line of lines) dest.write(line);
+        if (buffer.dropped > 0) log.warn({ dropped_lines: buffer.dropped }, 'buffered debug lines dropped (limit reached)');
+      }
+    }
+    const url = request.url;
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const route = request.routeOptions.url;
+    if (status >= 500) {
+      log.error(
+        { method: request.method, route, path, status_code: status, duration_ms: duration, err: error },
+        'request failed',
+      );
+    } else if (accessLog && !ignored.has(route ?? path) && !ignored.has(path)) {
+      log.info({ method: request.method, route, path, status_code: status, duration_ms: duration }, 'request completed');
+    }
+    hookDone();
+  });
+
+  fastify.addHook('onClose', (_instance, hookDone) => {
+    const dest = (fastify.log as unknown as Record<symbol, { flush?: (cb: () => void) => void }>)[pino.symbols.streamSym];
+    if (dest && typeof dest.flush === 'function') dest.flush(() => hookDone());
+    else hookDone();
+  });
+
+  done();
+};
+
+/**
+ * The @immo/logger Fastify plugin: request-id correlation through AsyncLocalStorage, the id
+ * echoed as `x-request-id`, one access line per request (none for probes and `/metrics`), 5xx
+ * and thrown errors logged once with the error, and optional per-request debug buffering.
+ * Create the server with {@link loggerServerOptions} so `req.id` and the request loggers follow
+ * the same rules.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { createLogger } from '@immo/logger';
+ * import { immoLogger, loggerServerOptions } from '@immo/logger/fastify';
+ *
+ * const logger = createLogger({ service: 'billing-api' });
+ * const app = Fastify(loggerServerOptions(logger));
+ * await app.register(immoLogger, { buffer: true });
+ * ```
+ */
+export const immoLogger = fp(plugin, { fastify: '5.x', name: '@immo/logger' });
+export default immoLogger;
+

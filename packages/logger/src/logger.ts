@@ -1,0 +1,334 @@
+import { CENSOR, createRedactor, type Redactor, RedactOptionsError } from '@immo/redact';
+import { register as onExit } from 'on-exit-leak-free';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { correlationStorage } from './context.js';
+import { LoggerOptionsError } from './errors.js';
+import type { Level } from './levels.js';
+import { type LoggerOptions, type ResolvedLoggerOptions, resolveLoggerOptions } from './options.js';
+import { isoTime } from './time.js';
+import { activeTraceFields } from './trace.js';
+
+/** A logger made by {@link createLogger}: a pino `Logger` with the @immo conventions applied. */
+export type ImmoLogger = Logger;
+
+/** Set on loggers whose bindings already hold `request_id` (the Fastify request loggers). */
+export const kRequestBound = Symbol.for('@immo/logger.requestBound');
+const kState = Symbol.for('@immo/logger.state');
+
+interface LoggerState {
+  readonly options: ResolvedLoggerOptions;
+  readonly redactor: Redactor | undefined;
+}
+
+type Tagged = Logger & { [kRequestBound]?: true; [kState]?: LoggerState };
+
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const { serializersSym } = pino.symbols;
+const kWrapped = Symbol.for('@immo/logger.wrappedSerializer');
+
+// pino runs `formatters.log` BEFORE serializers, so redacting there would walk raw objects that a
+// serializer is about to replace (a Fastify request, a socket). The mixin runs synchronously just
+// before the formatter and is the one hook that is handed the writing logger; it notes it here so
+// the formatter can leave serialized keys alone (their serializers are wrapped to redact output).
+let writingLogger: Logger | undefined;
+
+function correlationMixin(_obj: object, _level: number, logger: Logger): Record<string, unknown> {
+  writingLogger = logger;
+  if ((logger as Tagged)[kRequestBound] === true) return EMPTY;
+  const store = correlationStorage.getStore();
+  return store === undefined ? EMPTY : { request_id: store.requestId };
+}
+
+function traceMixin(obj: object, level: number, logger: Logger): Record<string, unknown> {
+  const fields = activeTraceFields();
+  const base = correlationMixin(obj, level, logger);
+  if (fields === undefined) return base;
+  return base === EMPTY ? { ...fields } : Object.assign(base, fields);
+}
+
+// pino's default strategy is Object.assign(mixin, merge): the returned mixin object is written
+// to, so the shared EMPTY sentinel must short-circuit instead (no allocation on the common path).
+function mergeMixin(merge: object, mixin: object): object {
+  return mixin === EMPTY ? merge : Object.assign(mixin, merge);
+}
+
+function reason(err: unknown): string {
+  try {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Creates the service logger: pino writing JSON lines with `service`, `version`, `env`, an ISO
+ * `time` and a string `level`; `request_id` inside a request or `withCorrelation`; `trace_id`,
+ * `span_id`, `trace_flags` when an OpenTelemetry span is active; PII redacted from bindings,
+ * objects and messages by `@immo/redact`. Options: explicit > `IMMO_LOGGER_*` env > default.
+ *
+ * @throws {LoggerOptionsError} `IMMO_LOGGER_INVALID_OPTIONS`, listing every problem.
+ * @example
+ * ```ts
+ * import { createLogger } from '@immo/logger';
+ *
+ * const logger = createLogger({ service: 'billing-api', version: '1.4.2' });
+ * logger.info({ invoice_id: 'INV-1', amount: 120.5 }, 'invoice sent');
+ * const billing = logger.child({ module: 'billing' });
+ * billing.debug('not written at the default level');
+ * ```
+ */
+export function createLogger(options: LoggerOptions = {}): ImmoLogger {
+  const o = resolveLoggerOptions(options);
+  let redactor: Redactor | undefined;
+  if (o.redact !== false) {
+    try {
+      redactor = createRedactor(o.redact);
+    } catch (err) {
+      if (err instanceof RedactOptionsError) {
+        throw new LoggerOptionsError(
+          'IMMO_LOGGER_INVALID_OPTIONS',
+          'Invalid @immo/logger options',
+          err.issues.map((i: string) => `redact.${i}`),
+          err,
+        );
+      }
+      throw err;
+    }
+  }
+  const destination = resolveDestination(o);
+  const state: LoggerState = { options: o, redactor };
+
+  const serializers: Record<string, (value: unknown) => unknown> = {
+    err: (value) => (value instanceof Error ? pino.stdSerializers.err(value) : value),
+    ...o.serializers,
+  };
+  for (const key of Object.keys(serializers)) {
+    serializers[key] = wrapSerializer(serializers[key]!, redactor);
+  }
+
+  const logger = pino(
+    {
+      level: o.level,
+      enabled: o.enabled,
+      messageKey: 'msg',
+      timestamp: isoTime,
+      base: { service: o.service, version: o.version, env: o.env, ...o.base },
+      serializers,
+      mixin: o.traceCorrelation ? traceMixin : correlationMixin,
+      mixinMergeStrategy: mergeMixin,
+      formatters: {
+        level: (label) => ({ level: label }),
+        ...(redactor
+          ? {
+              bindings: (b: Record<string, unknown>) => redactor.redact(b),
+              log: (obj: Record<string, unknown>) => redactLogObject(obj, redactor),
+            }
+          : {}),
+      },
+      hooks: { logMethod: redactor ? redactingLogMethod(redactor) : guardedLogMethod },
+      // Children given serializers of their own (Fastify adds req/res/err this way) get them
+      // wrapped too, so their output is redacted and a throwing one cannot throw into the caller.
+      onChild: (child: Logger) => {
+        if (Object.hasOwn(child, serializersSym)) {
+          const own = (child as unknown as Record<symbol, Record<string, (v: unknown) => unknown>>)[serializersSym]!;
+          for (const key of Object.keys(own)) own[key] = wrapSerializer(own[key]!, redactor);
+        }
+      },
+    },
+    destination,
+  ) as Tagged;
+  logger[kState] = state;
+  if (o.flushOnExit && o.enabled) installExitFlush(logger, destination);
+  return logger;
+}
+
+type Serializer = ((value: unknown) => unknown) & { [kWrapped]?: true };
+
+function wrapSerializer(fn: Serializer, redactor: Redactor | undefined): Serializer {
+  if (fn[kWrapped]) return fn;
+  const wrapped: Serializer = (value) => {
+    try {
+      const out = fn(value);
+      return redactor ? redactor.redact(out) : out;
+    } catch (err) {
+      return `[Unserializable: ${reason(err)}]`;
+    }
+  };
+  wrapped[kWrapped] = true;
+  return wrapped;
+}
+
+function redactLogObject(obj: Record<string, unknown>, redactor: Redactor): Record<string, unknown> {
+  const serializers = (writingLogger as unknown as Record<symbol, Record<string, unknown>> | undefined)?.[
+    serializersSym
+  ];
+  let copy: Record<string, unknown> | undefined;
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key)) continue;
+    if (serializers !== undefined && serializers[key] !== undefined) continue;
+    const value = obj[key];
+    const out = redactor.isSensitiveKey(key) ? CENSOR : redactor.redact(value);
+    if (out !== value) {
+      copy ??= { ...obj };
+      copy[key] = out;
+    }
+  }
+  return copy ?? obj;
+}
+
+type LogFn = (...args: unknown[]) => void;
+
+function logFailure(logger: Logger, method: LogFn, err: unknown): void {
+  try {
+    method.call(logger, { log_error: reason(err) }, 'a log call failed; its arguments were dropped');
+  } catch {
+    // Nothing sensible is left to do: logging must never throw into the caller.
+  }
+}
+
+function guardedLogMethod(this: Logger, args: unknown[], method: LogFn): void {
+  try {
+    method.apply(this, args);
+  } catch (err) {
+    logFailure(this, method, err);
+  }
+}
+
+function redactingLogMethod(redactor: Redactor) {
+  return function logMethod(this: Logger, args: unknown[], method: LogFn): void {
+    try {
+      const first = args[0];
+      if (typeof first === 'string') {
+        args[0] = redactor.redactString(first);
+      } else if (first !== null && typeof first === 'object' && typeof args[1] !== 'string') {
+        // pino takes the message from the error when none is given; that text bypasses the
+        // object formatter, so it is redacted here.
+        const err = first instanceof Error ? first : (first as { err?: unknown }).err;
+        if (err instanceof Error && typeof err.message === 'string') {
+          args.splice(1, 0, redactor.redactString(err.message));
+        }
+      }
+      for (let i = 1; i < args.length; i++) {
+        const a = args[i];
+        if (typeof a === 'string') args[i] = redactor.redactString(a);
+        else if (a !== null && typeof a === 'object') args[i] = redactor.redact(a);
+      }
+      method.apply(this, args);
+    } catch (err) {
+      logFailure(this, method, err);
+    }
+  };
+}
+
+function resolveDestination(o: ResolvedLoggerOptions): DestinationStream {
+  const d = o.destination;
+  if (typeof d === 'object') return d;
+  return pino.destination({ dest: d, sync: o.sync, mkdir: typeof d === 'string' });
+}
+
+type Flushable = DestinationStream & { flushSync?: () => void; flush?: (cb?: (err?: Error) => void) => void };
+
+function streamOf(logger: Logger): Flushable {
+  return (logger as unknown as Record<symbol, Flushable>)[pino.symbols.streamSym]!;
+}
+
+function flushSyncQuietly(dest: Flushable): void {
+  try {
+    dest.flushSync?.();
+  } catch {
+    // sonic-boom throws when nothing is open yet or the fd is gone; nothing is left to flush.
+  }
+}
+
+// One uncaught-exception monitor per process (Symbol.for, so two copies of this package share
+// it). It observes without changing Node's behaviour: the process still prints and exits.
+const kCrash = Symbol.for('@immo/logger.crashMonitor');
+type CrashRegistry = { loggers: Set<WeakRef<Logger>> };
+const g = globalThis as unknown as Record<symbol, CrashRegistry | undefined>;
+
+function crashRegistry(): CrashRegistry {
+  let reg = g[kCrash];
+  if (reg === undefined) {
+    const created: CrashRegistry = { loggers: new Set() };
+    reg = created;
+    g[kCrash] = created;
+    process.on('uncaughtExceptionMonitor', (err, origin) => {
+      let logged = false;
+      for (const ref of created.loggers) {
+        const logger = ref.deref();
+        if (logger === undefined) {
+          created.loggers.delete(ref);
+          continue;
+        }
+        if (!logged) {
+          // Only the first live logger writes the fatal line, so a process with several loggers
+          // on one stdout does not print it several times.
+          logger.fatal({ err, origin }, origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception');
+          logged = true;
+        }
+        flushSyncQuietly(streamOf(logger));
+      }
+    });
+  }
+  return reg;
+}
+
+const cleanup = new FinalizationRegistry<{ set: Set<WeakRef<Logger>>; ref: WeakRef<Logger> }>(({ set, ref }) =>
+  set.delete(ref),
+);
+
+function installExitFlush(logger: Logger, destination: DestinationStream): void {
+  // on-exit-leak-free holds the destination weakly, so short-lived loggers are still collected.
+  onExit(destination as object, (dest: object) => flushSyncQuietly(dest as Flushable));
+  const reg = crashRegistry();
+  const ref = new WeakRef(logger);
+  reg.loggers.add(ref);
+  cleanup.register(logger, { set: reg.loggers, ref });
+}
+
+/**
+ * Writes out every line the logger holds in memory (its asynchronous destination's buffer).
+ * Never rejects; resolves after at most `timeoutMs`. The health package's shutdown calls it.
+ *
+ * @example
+ * ```ts
+ * process.once('SIGTERM', async () => { await app.close(); await flush(logger); process.exit(0); });
+ * ```
+ */
+export function flush(logger: Logger, timeoutMs = 5_000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    try {
+      const dest = streamOf(logger);
+      if (typeof dest.flush === 'function') dest.flush(() => done());
+      else done();
+    } catch {
+      done();
+    }
+  });
+}
+
+/**
+ * Changes the level of a logger at runtime, without a restart. Children that never had a level
+ * of their own follow their parent; a child given its own level (`setLevel(child, ...)` or
+ * `logger.child({}, { level })`) keeps it.
+ *
+ * @example
+ * ```ts
+ * setLevel(logger, 'debug');            // the whole service, during an incident
+ * setLevel(billingLogger, 'trace');     // one module only
+ * ```
+ */
+export function setLevel(logger: Logger, level: Level): void {
+  logger.level = level;
+}
+
+/** The resolved options a logger was created with (for plugins and tests). */
+export function loggerState(logger: Logger): LoggerState | undefined {
+  return (logger as Tagged)[kState];
+}
