@@ -1,6 +1,6 @@
 import type { ImmoLogger } from '@immo/logger';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { immoLogger, loggerServerOptions } from '@immo/logger/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 
 /** A small in-memory stand-in for the organisation store; PostgreSQL arrives with the metrics/health issue. */
 const ORGS = new Map<string, { id: string; name: string; plan: string }>([
@@ -19,7 +19,11 @@ export async function buildApp(logger: ImmoLogger): Promise<FastifyInstance> {
     '/api/orgs/:id',
     {
       schema: {
-        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } }, required: ['id'] },
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } },
+          required: ['id'],
+        },
       },
     },
     async (request, reply) => {

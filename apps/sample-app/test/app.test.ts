@@ -13,7 +13,12 @@ describe('sample app', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-request-id']).toBe('quick-1');
     expect(find('request completed')).toEqual([
-      expect.objectContaining({ service: 'sample-app', request_id: 'quick-1', route: '/api/orgs/:id', status_code: 200 }),
+      expect.objectContaining({
+        service: 'sample-app',
+        request_id: 'quick-1',
+        route: '/api/orgs/:id',
+        status_code: 200,
+      }),
     ]);
   });
 
@@ -23,7 +28,11 @@ describe('sample app', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/api/payments',
-      payload: { payer_iban: 'DE89 3704 0044 0532 0130 00', amount: 120.5, reference: 'rent for jane@example.com' },
+      payload: {
+        payer_iban: 'DE89 3704 0044 0532 0130 00',
+        amount: 120.5,
+        reference: 'rent for jane@example.com',
+      },
     });
     await app.close();
     expect(res.statusCode).toBe(202);
@@ -58,7 +67,10 @@ describe('sample app', () => {
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('close', r));
     expect(code).toBe(0);
-    const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.msg === 'request completed' && l.route === '/api/orgs/:id')).toBe(true);
     expect(lines.at(-1)).toMatchObject({ msg: 'shutting down' });
   });

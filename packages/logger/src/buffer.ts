@@ -44,7 +44,10 @@ export class RequestBuffer {
 
   push(line: string): void {
     const n = line.length;
-    if (this.bytes + n > this.pool.options.maxBytesPerRequest || this.pool.total + n > this.pool.options.maxTotalBytes) {
+    if (
+      this.bytes + n > this.pool.options.maxBytesPerRequest ||
+      this.pool.total + n > this.pool.options.maxTotalBytes
+    ) {
       this.dropped += 1;
       return;
     }

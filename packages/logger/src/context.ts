@@ -17,7 +17,8 @@ export interface CorrelationStore {
 const KEY = Symbol.for('@immo/logger.correlation');
 const g = globalThis as unknown as Record<symbol, AsyncLocalStorage<CorrelationStore> | undefined>;
 export const correlationStorage: AsyncLocalStorage<CorrelationStore> =
-  g[KEY] ?? (g[KEY] = new AsyncLocalStorage<CorrelationStore>());
+  g[KEY] ?? new AsyncLocalStorage<CorrelationStore>();
+g[KEY] = correlationStorage;
 
 /**
  * Runs `fn` with `id` as the correlation id: every line logged inside it, by any logger created

@@ -49,7 +49,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
  * Turns zod issues into `path: expected X, received Y — hint` lines. The received value is
  * described by type (and short strings quoted) so that secrets passed by mistake are not echoed.
  */
-export function formatIssues(error: z.ZodError, input: unknown, sources: Record<string, string> = {}): string[] {
+export function formatIssues(
+  error: z.ZodError,
+  input: unknown,
+  sources: Record<string, string> = {},
+): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : '(options)';
     const received = describe(valueAt(input, issue.path));

@@ -2,7 +2,14 @@ import type { FastifyBaseLogger, FastifyPluginCallback, FastifyRequest, FastifyS
 import fp from 'fastify-plugin';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { BufferPool, type BufferOptions, bufferingDestination, kBuffer, kBufferThreshold, RequestBuffer } from './buffer.js';
+import {
+  type BufferOptions,
+  BufferPool,
+  bufferingDestination,
+  kBuffer,
+  kBufferThreshold,
+  RequestBuffer,
+} from './buffer.js';
 import { type CorrelationStore, correlationStorage } from './context.js';
 import { formatIssues, LoggerOptionsError } from './errors.js';
 import { LEVEL_VALUES } from './levels.js';
@@ -195,7 +202,8 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
           pino.symbols.streamSym
         ]!.inner;
         for (const line of lines) dest.write(line);
-        if (buffer.dropped > 0) log.warn({ dropped_lines: buffer.dropped }, 'buffered debug lines dropped (limit reached)');
+        if (buffer.dropped > 0)
+          log.warn({ dropped_lines: buffer.dropped }, 'buffered debug lines dropped (limit reached)');
       }
     }
     const url = request.url;
@@ -208,13 +216,18 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
         'request failed',
       );
     } else if (accessLog && !ignored.has(route ?? path) && !ignored.has(path)) {
-      log.info({ method: request.method, route, path, status_code: status, duration_ms: duration }, 'request completed');
+      log.info(
+        { method: request.method, route, path, status_code: status, duration_ms: duration },
+        'request completed',
+      );
     }
     hookDone();
   });
 
   fastify.addHook('onClose', (_instance, hookDone) => {
-    const dest = (fastify.log as unknown as Record<symbol, { flush?: (cb: () => void) => void }>)[pino.symbols.streamSym];
+    const dest = (fastify.log as unknown as Record<symbol, { flush?: (cb: () => void) => void }>)[
+      pino.symbols.streamSym
+    ];
     if (dest && typeof dest.flush === 'function') dest.flush(() => hookDone());
     else hookDone();
   });
@@ -242,4 +255,3 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
  */
 export const immoLogger = fp(plugin, { fastify: '5.x', name: '@immo/logger' });
 export default immoLogger;
-

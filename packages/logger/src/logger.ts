@@ -1,4 +1,4 @@
-import { CENSOR, createRedactor, type Redactor, RedactOptionsError } from '@immo/redact';
+import { CENSOR, createRedactor, RedactOptionsError, type Redactor } from '@immo/redact';
 import { register as onExit } from 'on-exit-leak-free';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { correlationStorage } from './context.js';
@@ -130,7 +130,9 @@ export function createLogger(options: LoggerOptions = {}): ImmoLogger {
       // wrapped too, so their output is redacted and a throwing one cannot throw into the caller.
       onChild: (child: Logger) => {
         if (Object.hasOwn(child, serializersSym)) {
-          const own = (child as unknown as Record<symbol, Record<string, (v: unknown) => unknown>>)[serializersSym]!;
+          const own = (child as unknown as Record<symbol, Record<string, (v: unknown) => unknown>>)[
+            serializersSym
+          ]!;
           for (const key of Object.keys(own)) own[key] = wrapSerializer(own[key]!, redactor);
         }
       },
@@ -263,7 +265,10 @@ function crashRegistry(): CrashRegistry {
         if (!logged) {
           // Only the first live logger writes the fatal line, so a process with several loggers
           // on one stdout does not print it several times.
-          logger.fatal({ err, origin }, origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception');
+          logger.fatal(
+            { err, origin },
+            origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception',
+          );
           logged = true;
         }
         flushSyncQuietly(streamOf(logger));
@@ -273,8 +278,8 @@ function crashRegistry(): CrashRegistry {
   return reg;
 }
 
-const cleanup = new FinalizationRegistry<{ set: Set<WeakRef<Logger>>; ref: WeakRef<Logger> }>(({ set, ref }) =>
-  set.delete(ref),
+const cleanup = new FinalizationRegistry<{ set: Set<WeakRef<Logger>>; ref: WeakRef<Logger> }>(
+  ({ set, ref }) => set.delete(ref),
 );
 
 function installExitFlush(logger: Logger, destination: DestinationStream): void {

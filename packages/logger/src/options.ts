@@ -116,7 +116,10 @@ const schema = z
     ]),
     sync: z.boolean(),
     base: z.record(z.string(), z.unknown()),
-    serializers: z.record(z.string(), z.custom<(v: unknown) => unknown>((v) => typeof v === 'function', 'function')),
+    serializers: z.record(
+      z.string(),
+      z.custom<(v: unknown) => unknown>((v) => typeof v === 'function', 'function'),
+    ),
     traceCorrelation: z.boolean(),
     flushOnExit: z.boolean(),
   })

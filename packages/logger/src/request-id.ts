@@ -8,7 +8,8 @@ export const MAX_REQUEST_ID_LENGTH = 128;
 // UUID/ULID/trace-id generators produce. Anything else (CRLF, quotes, spaces, control or
 // non-ASCII characters) could forge log fields or headers, so the id is replaced, never echoed.
 const SAFE = new Uint8Array(128);
-for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/') SAFE[c.charCodeAt(0)] = 1;
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/')
+  SAFE[c.charCodeAt(0)] = 1;
 
 /**
  * Returns the id when it is a usable incoming `x-request-id`: a single string of 1–128
@@ -57,7 +58,8 @@ export function traceIdFromTraceparent(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   // version(2) - trace-id(32) - parent-id(16) - flags(2); later versions may append fields.
   if (value.length < 55 || (value.length > 55 && value.charCodeAt(55) !== 45)) return undefined;
-  if (value.charCodeAt(2) !== 45 || value.charCodeAt(35) !== 45 || value.charCodeAt(52) !== 45) return undefined;
+  if (value.charCodeAt(2) !== 45 || value.charCodeAt(35) !== 45 || value.charCodeAt(52) !== 45)
+    return undefined;
   const version = value.slice(0, 2);
   if (version === 'ff' || !/^[0-9a-f]{2}$/.test(version)) return undefined;
   if (version === '00' && value.length !== 55) return undefined;

@@ -39,13 +39,20 @@ export function captureLogs(options: LoggerOptions = {}): CapturedLogger {
       for (const line of chunk.split('\n')) if (line !== '') lines.push(line);
     },
   };
-  const logger = createLogger({ service: 'test', level: 'trace', flushOnExit: false, ...options, destination });
+  const logger = createLogger({
+    service: 'test',
+    level: 'trace',
+    flushOnExit: false,
+    ...options,
+    destination,
+  });
   const parsed = () => lines.map((l) => JSON.parse(l) as LogLine);
   return {
     logger,
     lines: parsed,
     raw: () => [...lines],
-    find: (msg) => parsed().filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg)))),
+    find: (msg) =>
+      parsed().filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg)))),
     clear: () => {
       lines = [];
     },

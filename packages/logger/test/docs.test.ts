@@ -10,7 +10,13 @@ const source = readdirSync(join(root, 'src'))
 
 describe('documentation', () => {
   it('documents every error code used in the source, and no other', () => {
-    const inSource = new Set(source.match(/IMMO_LOGGER_[A-Z_]+(?=')/g)?.filter((c) => !c.match(/^IMMO_LOGGER_(SERVICE|VERSION|ENV|LEVEL|ENABLED|REDACT|DESTINATION|SYNC|TRACE)$/)));
+    const inSource = new Set(
+      source
+        .match(/IMMO_LOGGER_[A-Z_]+(?=')/g)
+        ?.filter(
+          (c) => !c.match(/^IMMO_LOGGER_(SERVICE|VERSION|ENV|LEVEL|ENABLED|REDACT|DESTINATION|SYNC|TRACE)$/),
+        ),
+    );
     const table = readme.slice(readme.indexOf('## Errors'));
     const inDocs = new Set(table.match(/`(IMMO_LOGGER_[A-Z_]+)`/g)?.map((c) => c.slice(1, -1)));
     expect([...inSource].sort()).toEqual([...inDocs].sort());
@@ -18,13 +24,34 @@ describe('documentation', () => {
   });
 
   it('documents every environment variable the options read', () => {
-    for (const v of source.match(/'IMMO_LOGGER_(SERVICE|VERSION|ENV|LEVEL|ENABLED|REDACT|DESTINATION|SYNC|TRACE)'/g) ?? []) {
+    for (const v of source.match(
+      /'IMMO_LOGGER_(SERVICE|VERSION|ENV|LEVEL|ENABLED|REDACT|DESTINATION|SYNC|TRACE)'/g,
+    ) ?? []) {
       expect(readme).toContain(v.slice(1, -1));
     }
   });
 
   it('documents every field of the log schema that the source writes', () => {
-    for (const field of ['time', 'level', 'msg', 'service', 'version', 'env', 'request_id', 'trace_id', 'span_id', 'trace_flags', 'route', 'method', 'path', 'status_code', 'duration_ms', 'err', 'pid', 'hostname']) {
+    for (const field of [
+      'time',
+      'level',
+      'msg',
+      'service',
+      'version',
+      'env',
+      'request_id',
+      'trace_id',
+      'span_id',
+      'trace_flags',
+      'route',
+      'method',
+      'path',
+      'status_code',
+      'duration_ms',
+      'err',
+      'pid',
+      'hostname',
+    ]) {
       expect(readme).toMatch(new RegExp(`\\| \`${field}\` \\|`));
     }
   });

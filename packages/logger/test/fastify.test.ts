@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
 import fc from 'fast-check';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import immoLoggerDefault, { DEFAULT_IGNORED_PATHS, immoLogger, loggerServerOptions } from '../src/fastify.js';
-import { createLogger, currentRequestId, LoggerOptionsError } from '../src/index.js';
+import { createLogger, currentRequestId, type LoggerOptionsError } from '../src/index.js';
 import { IBAN, memory } from './helpers.js';
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -26,7 +26,10 @@ async function build(pluginOptions: Parameters<typeof immoLogger>[1] = {}, level
     logger.info({ where: 'service' }, 'deep');
     return currentRequestId();
   };
-  server.get('/api/orgs/:id', async (req) => ({ id: (req.params as { id: string }).id, seen: await deepInService() }));
+  server.get('/api/orgs/:id', async (req) => ({
+    id: (req.params as { id: string }).id,
+    seen: await deepInService(),
+  }));
   server.post('/api/payments', async (req) => {
     req.log.debug({ body: req.body }, 'payment received');
     return { ok: true, seen: await deepInService() };
@@ -55,7 +58,9 @@ async function build(pluginOptions: Parameters<typeof immoLogger>[1] = {}, level
 describe('plugin shape', () => {
   it('is a fastify-plugin named @immo/logger for Fastify 5, exported as default and named', () => {
     expect(immoLoggerDefault).toBe(immoLogger);
-    const meta = (immoLogger as unknown as Record<symbol, { name: string; fastify: string }>)[Symbol.for('plugin-meta')];
+    const meta = (immoLogger as unknown as Record<symbol, { name: string; fastify: string }>)[
+      Symbol.for('plugin-meta')
+    ];
     expect(meta).toMatchObject({ name: '@immo/logger', fastify: '5.x' });
     expect((immoLogger as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')]).toBe(true);
   });
@@ -90,7 +95,10 @@ describe('request id', () => {
 
   it('uses the traceparent trace id when there is no usable x-request-id', async () => {
     const { app } = await build();
-    const res = await app.inject({ url: '/api/orgs/1', headers: { 'x-request-id': 'has space', traceparent: TP } });
+    const res = await app.inject({
+      url: '/api/orgs/1',
+      headers: { 'x-request-id': 'has space', traceparent: TP },
+    });
     expect(res.headers['x-request-id']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
@@ -117,7 +125,10 @@ describe('request id', () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: 'binary', minLength: 1, maxLength: 9000 }), async (raw) => {
         const before = dest.text.length;
-        const res = await app.inject({ url: '/api/orgs/1', headers: { 'x-request-id': raw, traceparent: raw } });
+        const res = await app.inject({
+          url: '/api/orgs/1',
+          headers: { 'x-request-id': raw, traceparent: raw },
+        });
         expect(res.statusCode).toBe(200);
         const echoed = String(res.headers['x-request-id']);
         expect(echoed).toMatch(/^[A-Za-z0-9\-_.:/]{1,128}$/);
@@ -129,7 +140,10 @@ describe('request id', () => {
       { numRuns: 200 },
     );
     for (const raw of ['x'.repeat(8192), 'a\r\nx-injected: 1', 'a\u0001b', 'ünïcödé', '00-zz-zz-zz']) {
-      const res = await app.inject({ url: '/api/orgs/1', headers: { 'x-request-id': raw, traceparent: raw } });
+      const res = await app.inject({
+        url: '/api/orgs/1',
+        headers: { 'x-request-id': raw, traceparent: raw },
+      });
       expect(res.statusCode).toBe(200);
       expect(res.headers['x-request-id']).toMatch(UUID);
       expect(res.headers).not.toHaveProperty('x-injected');
@@ -151,9 +165,18 @@ describe('request id', () => {
         socket.on('error', reject);
       });
     const cases = [
-      Buffer.concat([Buffer.from('GET /api/orgs/1 HTTP/1.1\r\nHost: x\r\nx-request-id: '), Buffer.from([0xc3, 0xbc, 0xff, 0x7f]), Buffer.from('\r\nConnection: close\r\n\r\n')]),
-      Buffer.from(`GET /api/orgs/1 HTTP/1.1\r\nHost: x\r\nx-request-id: ${'y'.repeat(8192)}\r\ntraceparent: 00-zz\r\nConnection: close\r\n\r\n`),
-      Buffer.from('GET /api/orgs/1 HTTP/1.1\r\nHost: x\r\nx-request-id: a\u0001b\r\nConnection: close\r\n\r\n', 'latin1'),
+      Buffer.concat([
+        Buffer.from('GET /api/orgs/1 HTTP/1.1\r\nHost: x\r\nx-request-id: '),
+        Buffer.from([0xc3, 0xbc, 0xff, 0x7f]),
+        Buffer.from('\r\nConnection: close\r\n\r\n'),
+      ]),
+      Buffer.from(
+        `GET /api/orgs/1 HTTP/1.1\r\nHost: x\r\nx-request-id: ${'y'.repeat(8192)}\r\ntraceparent: 00-zz\r\nConnection: close\r\n\r\n`,
+      ),
+      Buffer.from(
+        'GET /api/orgs/1 HTTP/1.1\r\nHost: x\r\nx-request-id: a\u0001b\r\nConnection: close\r\n\r\n',
+        'latin1',
+      ),
     ];
     for (const head of cases) {
       const response = await send(head);
@@ -172,7 +195,13 @@ describe('access log', () => {
     await app.inject({ url: '/api/orgs/42?token=abc' });
     const access = dest.lines.filter((l) => l.msg === 'request completed');
     expect(access).toHaveLength(1);
-    expect(access[0]).toMatchObject({ level: 'info', method: 'GET', route: '/api/orgs/:id', path: '/api/orgs/42', status_code: 200 });
+    expect(access[0]).toMatchObject({
+      level: 'info',
+      method: 'GET',
+      route: '/api/orgs/:id',
+      path: '/api/orgs/42',
+      status_code: 200,
+    });
     expect(typeof access[0]?.duration_ms).toBe('number');
     expect(dest.text.join('\n')).not.toContain('token=abc');
   });
@@ -199,10 +228,19 @@ describe('access log', () => {
     await app.inject({ url: '/bad' });
     const res = await app.inject({ url: '/boom', headers: { 'x-request-id': 'fail-1' } });
     expect(res.statusCode).toBe(500);
-    expect(dest.lines.find((l) => l.status_code === 400)).toMatchObject({ level: 'info', msg: 'request completed' });
+    expect(dest.lines.find((l) => l.status_code === 400)).toMatchObject({
+      level: 'info',
+      msg: 'request completed',
+    });
     const failed = dest.lines.filter((l) => l.request_id === 'fail-1');
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ level: 'error', msg: 'request failed', status_code: 500, route: '/boom', err: { type: 'Error' } });
+    expect(failed[0]).toMatchObject({
+      level: 'error',
+      msg: 'request failed',
+      status_code: 500,
+      route: '/boom',
+      err: { type: 'Error' },
+    });
     expect(dest.text.join('\n')).not.toContain(IBAN);
   });
 

@@ -9,20 +9,22 @@ const dir = mkdtempSync(join(tmpdir(), 'immo-logger-flush-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(mode: string, count: number, file?: string) {
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [child, mode, String(count), ...(file ? [file] : [])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    p.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      const p = spawn(process.execPath, [child, mode, String(count), ...(file ? [file] : [])], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (c) => {
+        stdout += c;
+      });
+      p.stderr.on('data', (c) => {
+        stderr += c;
+      });
+      p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    },
+  );
 }
 
 const parse = (text: string) =>
@@ -57,7 +59,11 @@ describe('flush on exit and crash', () => {
     const lines = parse(r.stdout);
     expect(r.code).toBe(1);
     expect(lines.filter((l) => l.msg === 'line')).toHaveLength(1_000);
-    expect(lines.at(-1)).toMatchObject({ level: 'fatal', msg: 'unhandled rejection', origin: 'unhandledRejection' });
+    expect(lines.at(-1)).toMatchObject({
+      level: 'fatal',
+      msg: 'unhandled rejection',
+      origin: 'unhandledRejection',
+    });
   });
 
   it('writes everything to a file destination before exit', async () => {

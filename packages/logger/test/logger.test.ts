@@ -47,10 +47,15 @@ describe('redaction', () => {
   it('redacts sensitive keys at any depth in logged objects', () => {
     const dest = memory();
     const logger = createLogger({ service: 's', destination: dest });
-    logger.info({ user: { password: 'hunter2', profile: { token: 'abc' } }, list: [{ secret: 's3' }] }, 'login');
+    logger.info(
+      { user: { password: 'hunter2', profile: { token: 'abc' } }, list: [{ secret: 's3' }] },
+      'login',
+    );
     const text = dest.text[0]!;
     expect(text).not.toMatch(/hunter2|"abc"|s3/);
-    expect(dest.lines[0]).toMatchObject({ user: { password: '[REDACTED]', profile: { token: '[REDACTED]' } } });
+    expect(dest.lines[0]).toMatchObject({
+      user: { password: '[REDACTED]', profile: { token: '[REDACTED]' } },
+    });
   });
 
   it('redacts PII found in messages, interpolation arguments and bindings', () => {
@@ -79,14 +84,19 @@ describe('redaction', () => {
     expect(all).not.toContain(IBAN);
     expect(dest.lines[0]).toMatchObject({ level: 'error', err: { type: 'TypeError' } });
     expect(String(dest.lines[0]?.msg)).toContain('cannot allocate payment for [REDACTED:email]');
-    expect(String((dest.lines[0]?.err as { stack: string }).stack)).toContain('TypeError');
+    expect(String((dest.lines[0]?.err as { stack?: string } | undefined)?.stack)).toContain('TypeError');
     expect(dest.lines[1]).toMatchObject({ msg: 'allocation failed' });
   });
 
   it('leaves benign content untouched', () => {
     const dest = memory();
     const logger = createLogger({ service: 's', destination: dest });
-    const payload = { order: 'ORD-2024-000123', amount: 1234.56, at: 1732712345678, id: '7f2c1e0a-4b1d-4c38-9a51-0c3b8e0d1f2a' };
+    const payload = {
+      order: 'ORD-2024-000123',
+      amount: 1234.56,
+      at: 1732712345678,
+      id: '7f2c1e0a-4b1d-4c38-9a51-0c3b8e0d1f2a',
+    };
     logger.info(payload, 'order 42 booked');
     expect(dest.lines[0]).toMatchObject({ ...payload, msg: 'order 42 booked' });
   });
@@ -99,7 +109,9 @@ describe('redaction', () => {
 
   it('applies extra key rules given as redact options', () => {
     const dest = memory();
-    createLogger({ service: 's', destination: dest, redact: { extraKeys: ['tenantName'] } }).info({ tenantName: 'Ms X' });
+    createLogger({ service: 's', destination: dest, redact: { extraKeys: ['tenantName'] } }).info({
+      tenantName: 'Ms X',
+    });
     expect(dest.lines[0]).toMatchObject({ tenantName: '[REDACTED]' });
   });
 

@@ -5,7 +5,13 @@ import { resolveLoggerOptions } from '../src/options.js';
 describe('logger options', () => {
   it('uses defaults when only the service is given', () => {
     const o = resolveLoggerOptions({ service: 'billing' }, {});
-    expect(o).toMatchObject({ service: 'billing', version: '0.0.0', env: 'development', level: 'info', enabled: true });
+    expect(o).toMatchObject({
+      service: 'billing',
+      version: '0.0.0',
+      env: 'development',
+      level: 'info',
+      enabled: true,
+    });
     expect(o.redact).toEqual({});
   });
 
@@ -34,7 +40,10 @@ describe('logger options', () => {
   });
 
   it('prefers explicit options over the environment', () => {
-    const o = resolveLoggerOptions({ service: 'a', level: 'warn' }, { IMMO_LOGGER_SERVICE: 'b', IMMO_LOGGER_LEVEL: 'debug' });
+    const o = resolveLoggerOptions(
+      { service: 'a', level: 'warn' },
+      { IMMO_LOGGER_SERVICE: 'b', IMMO_LOGGER_LEVEL: 'debug' },
+    );
     expect(o.service).toBe('a');
     expect(o.level).toBe('warn');
   });
@@ -59,7 +68,9 @@ describe('logger options', () => {
     const e = error as LoggerOptionsError;
     expect(e.code).toBe('IMMO_LOGGER_INVALID_OPTIONS');
     const text = e.issues.join('\n');
-    expect(text).toMatch(/^service: expected string, received undefined — pass \{ service \} or set IMMO_LOGGER_SERVICE$/m);
+    expect(text).toMatch(
+      /^service: expected string, received undefined — pass \{ service \} or set IMMO_LOGGER_SERVICE$/m,
+    );
     expect(text).toMatch(/^level: expected one of "trace", .*"silent", received "loud"$/m);
     expect(text).toMatch(/^enabled: expected boolean, received "yes"$/m);
     expect(text).toMatch(/^base: expected record, received number 5$/m);
@@ -70,11 +81,15 @@ describe('logger options', () => {
   });
 
   it('rejects an empty service name', () => {
-    expect(() => resolveLoggerOptions({ service: '   ' }, {})).toThrow(/service: expected a non-empty service name/);
+    expect(() => resolveLoggerOptions({ service: '   ' }, {})).toThrow(
+      /service: expected a non-empty service name/,
+    );
   });
 
   it('reports invalid redaction options under redact.*', () => {
-    expect(() => createLogger({ service: 's', redact: { maxDepth: -1 } as never })).toThrow(LoggerOptionsError);
+    expect(() => createLogger({ service: 's', redact: { maxDepth: -1 } as never })).toThrow(
+      LoggerOptionsError,
+    );
     try {
       createLogger({ service: 's', redact: { maxDepth: -1 } as never });
     } catch (err) {

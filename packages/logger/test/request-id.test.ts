@@ -7,13 +7,32 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 describe('sanitizeRequestId', () => {
   it('keeps ids from ingress controllers, UUIDs and trace ids', () => {
-    for (const id of ['7f2c1e0a-4b1d-4c38-9a51-0c3b8e0d1f2a', 'Root=1-67891233-abcdef012345678912345678', 'req_01HZX3', 'a:b/c.d']) {
+    for (const id of [
+      '7f2c1e0a-4b1d-4c38-9a51-0c3b8e0d1f2a',
+      'Root=1-67891233-abcdef012345678912345678',
+      'req_01HZX3',
+      'a:b/c.d',
+    ]) {
       expect(sanitizeRequestId(id)).toBe(id);
     }
   });
 
   it('rejects empty, oversized, CRLF, control, quote, space and non-ASCII ids', () => {
-    for (const id of ['', 'a'.repeat(129), 'x'.repeat(8192), 'abc\r\nSet-Cookie: a=1', 'a\u0000b', 'a"b', 'a b', 'ünï', 'a\u2028b', 'a,b', undefined, 42, ['a']]) {
+    for (const id of [
+      '',
+      'a'.repeat(129),
+      'x'.repeat(8192),
+      'abc\r\nSet-Cookie: a=1',
+      'a\u0000b',
+      'a"b',
+      'a b',
+      'ünï',
+      'a\u2028b',
+      'a,b',
+      undefined,
+      42,
+      ['a'],
+    ]) {
       expect(sanitizeRequestId(id)).toBeUndefined();
     }
   });
@@ -71,7 +90,9 @@ describe('traceIdFromTraceparent', () => {
 describe('resolveRequestId', () => {
   it('prefers a valid x-request-id, then the traceparent, then a generated UUID', () => {
     expect(resolveRequestId({ headers: { 'x-request-id': 'abc-1', traceparent: TP } })).toBe('abc-1');
-    expect(resolveRequestId({ headers: { 'x-request-id': 'bad id', traceparent: TP } })).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(resolveRequestId({ headers: { 'x-request-id': 'bad id', traceparent: TP } })).toBe(
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+    );
     expect(resolveRequestId({ headers: { 'x-request-id': ['a', 'b'] } })).toMatch(UUID);
     expect(resolveRequestId({ headers: {} })).toMatch(UUID);
   });
