@@ -1,0 +1,535 @@
+import { CENSOR, REDACT_MARKERS } from './constants.js';
+import { cardCensor, isCardNumber } from './detectors/card.js';
+import { type ScanConfig, scanString } from './detectors/scan.js';
+import { compileKeyRules, DEFAULT_KEYS, type KeyRules, matchesKeyRules } from './keys.js';
+import { type RedactOptions, resolveOptions } from './options.js';
+
+/**
+ * A configured redactor. Create one per policy with {@link createRedactor} and reuse it: it caches key
+ * decisions.
+ *
+ * @example
+ * ```ts
+ * import { createRedactor } from '@immo/redact';
+ * const r = createRedactor();
+ * r.redact({ user: { email: 'ann@example.com' } }); // { user: { email: '[REDACTED:email]' } }
+ * r.redactString('Bearer abc.def'); // 'Bearer [REDACTED:token]'
+ * r.isSensitiveKey('X-Api-Key'); // true
+ * ```
+ */
+export interface Redactor {
+  /**
+   * Deep, copy-on-write redaction. Returns the same reference when nothing needed changing, a new
+   * object otherwise; never mutates `value` and never throws (an internal failure returns
+   * `'[Unredactable]'`). Errors become plain objects `{ type, message, stack, aggregateErrors?, ...own
+   * props, cause? }` like pino-std-serializers' `err` output. The static type is kept for convenience;
+   * at runtime Errors, Buffers and truncated values change shape as documented in the README.
+   */
+  redact<T>(value: T): T;
+  /** Value detectors (and patterns) only; returns the same string when nothing was found. */
+  redactString(value: string): string;
+  /** True when a property with this key has its value replaced by {@link CENSOR}. */
+  isSensitiveKey(key: string): boolean;
+}
+
+const {
+  depth: TRUNCATED_DEPTH,
+  size: TRUNCATED_SIZE,
+  circular: CIRCULAR,
+  unredactable: UNREDACTABLE,
+} = REDACT_MARKERS;
+
+// Decision for one key: 0 keep, 1 censor the value, or an object when the key itself carries PII.
+type KeyDecision = 0 | 1 | { readonly sensitive: boolean; readonly key: string };
+
+const KEY_CACHE_LIMIT = 10_000;
+const KEY_CACHE_MAX_KEY_LENGTH = 256;
+const hasOwn = Object.hasOwn;
+const objectProto = Object.prototype;
+const THREW: unique symbol = Symbol('threw');
+
+function isError(value: object): value is Error {
+  return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+}
+
+function setProp(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+// Unchanged means identical, where NaN counts as identical to itself.
+function same(a: unknown, b: unknown): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+function binaryMarker(byteLength: number): string {
+  return `[Binary:${byteLength}]`;
+}
+
+class RedactorImpl implements Redactor {
+  private readonly rules: KeyRules;
+  private readonly scan: ScanConfig;
+  private readonly maxDepth: number;
+  private readonly maxNodes: number;
+  private readonly cardsInNumbers: boolean;
+  private readonly keyCache = new Map<string, KeyDecision>();
+
+  // Per-call state. redact() is synchronous, but a getter may call redact() again, so a nested call
+  // gets its own walker (see acquire()).
+  private idle: Walk | undefined;
+
+  constructor(options: RedactOptions | undefined) {
+    const resolved = resolveOptions(options, DEFAULT_KEYS);
+    this.rules = compileKeyRules(resolved.keyRules);
+    this.scan = {
+      ...resolved.detectors,
+      patterns: resolved.patterns,
+      maxStringLength: resolved.maxStringLength,
+    };
+    this.maxDepth = resolved.maxDepth;
+    this.maxNodes = resolved.maxNodes;
+    this.cardsInNumbers = resolved.detectors.card;
+    this.idle = new Walk(this);
+    this.redact = this.redact.bind(this);
+    this.redactString = this.redactString.bind(this);
+    this.isSensitiveKey = this.isSensitiveKey.bind(this);
+  }
+
+  redact<T>(value: T): T {
+    // Primitives other than strings and large integers cannot hold PII: skip the walker entirely.
+    const t = typeof value;
+    if (value === null || t === 'undefined' || t === 'boolean' || t === 'symbol' || t === 'function') {
+      return value;
+    }
+    if (t === 'string') return this.redactString(value as string) as T;
+    const walk = this.idle ?? new Walk(this);
+    this.idle = undefined;
+    try {
+      return walk.run(value) as T;
+    } catch {
+      return UNREDACTABLE as T;
+    } finally {
+      walk.reset();
+      this.idle = walk;
+    }
+  }
+
+  redactString(value: string): string {
+    if (typeof value !== 'string') return value;
+    try {
+      return scanString(value, this.scan);
+    } catch {
+      return UNREDACTABLE;
+    }
+  }
+
+  isSensitiveKey(key: string): boolean {
+    const d = this.keyDecision(String(key));
+    return d === 1 || (d !== 0 && d.sensitive);
+  }
+
+  /** @internal */
+  keyDecision(key: string): KeyDecision {
+    const cached = this.keyCache.get(key);
+    if (cached !== undefined) return cached;
+    const sensitive = matchesKeyRules(key, this.rules);
+    const renamed = scanString(key, this.scan);
+    const d: KeyDecision = renamed === key ? (sensitive ? 1 : 0) : { sensitive, key: renamed };
+    if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
+      // A full cache is dropped rather than evicted entry by entry: cheap, and a service's key set is
+      // small enough that it refills with the hot keys at once.
+      if (this.keyCache.size >= KEY_CACHE_LIMIT) this.keyCache.clear();
+      this.keyCache.set(key, d);
+    }
+    return d;
+  }
+
+  /** @internal */
+  get config(): { scan: ScanConfig; maxDepth: number; maxNodes: number; cardsInNumbers: boolean } {
+    return {
+      scan: this.scan,
+      maxDepth: this.maxDepth,
+      maxNodes: this.maxNodes,
+      cardsInNumbers: this.cardsInNumbers,
+    };
+  }
+}
+
+/**
+ * One redaction pass. Holds the node count, the ancestor path (cycle detection) and a scratch stack of
+ * the keys and values read so far from each open container: when a container turns out to need a copy,
+ * its clean prefix is copied from the scratch stack instead of being read again, so a getter or proxy
+ * is read exactly once and what is written is exactly what was scanned.
+ */
+class Walk {
+  private readonly owner: RedactorImpl;
+  private readonly scan: ScanConfig;
+  private readonly maxDepth: number;
+  private readonly maxNodes: number;
+  private readonly cardsInNumbers: boolean;
+  private nodes = 0;
+  private readonly path: object[] = [];
+  private pathLen = 0;
+  private readonly scratch: unknown[] = [];
+  private top = 0;
+  private high = 0;
+
+  constructor(owner: RedactorImpl) {
+    this.owner = owner;
+    const c = owner.config;
+    this.scan = c.scan;
+    this.maxDepth = c.maxDepth;
+    this.maxNodes = c.maxNodes;
+    this.cardsInNumbers = c.cardsInNumbers;
+  }
+
+  run(value: unknown): unknown {
+    return this.walk(value, 0);
+  }
+
+  reset(): void {
+    this.nodes = 0;
+    this.pathLen = 0;
+    this.top = 0;
+    if (this.high > 0) {
+      // Drop references to the caller's objects so that a long-lived redactor does not keep them alive.
+      this.scratch.fill(undefined, 0, this.high);
+      this.path.fill(undefined as unknown as object);
+      this.high = 0;
+    }
+  }
+
+  private walk(v: unknown, depth: number): unknown {
+    if (++this.nodes > this.maxNodes) return TRUNCATED_SIZE;
+    switch (typeof v) {
+      case 'string':
+        return scanString(v, this.scan);
+      case 'object':
+        return v === null ? v : this.walkObject(v, depth);
+      case 'number':
+        return this.cardsInNumbers && v >= 1e12 && Number.isInteger(v) ? this.numberAsCard(v, String(v)) : v;
+      case 'bigint':
+        return this.cardsInNumbers && v >= 1_000_000_000_000n ? this.numberAsCard(v, String(v)) : v;
+      default:
+        return v;
+    }
+  }
+
+  private numberAsCard(v: number | bigint, digits: string): unknown {
+    return isCardNumber(digits) ? cardCensor(digits) : v;
+  }
+
+  private walkObject(o: object, depth: number): unknown {
+    if (depth > this.maxDepth) return TRUNCATED_DEPTH;
+    const path = this.path;
+    for (let k = 0; k < this.pathLen; k++) if (path[k] === o) return CIRCULAR;
+    const savedPath = this.pathLen;
+    const savedTop = this.top;
+    path[this.pathLen++] = o;
+    try {
+      if (Array.isArray(o)) return this.walkArray(o, depth);
+      const proto = Object.getPrototypeOf(o);
+      if (proto === objectProto || proto === null) {
+        const toJSON = (o as { toJSON?: unknown }).toJSON;
+        return typeof toJSON === 'function' ? this.walkToJSON(o, toJSON, depth) : this.walkProps(o, depth);
+      }
+      return this.walkSpecial(o, depth);
+    } catch {
+      return UNREDACTABLE;
+    } finally {
+      this.pathLen = savedPath;
+      if (this.top > this.high) this.high = this.top;
+      this.top = savedTop;
+    }
+  }
+
+  private walkSpecial(o: object, depth: number): unknown {
+    if (o instanceof Date || o instanceof RegExp) return o;
+    if (ArrayBuffer.isView(o)) return binaryMarker(o.byteLength);
+    if (
+      o instanceof ArrayBuffer ||
+      (typeof SharedArrayBuffer === 'function' && o instanceof SharedArrayBuffer)
+    ) {
+      return binaryMarker(o.byteLength);
+    }
+    if (isError(o)) return this.walkError(o, depth);
+    if (o instanceof Map) return this.walkMap(o, depth);
+    if (o instanceof Set) return this.walkSet(o, depth);
+    if (o instanceof Promise || o instanceof WeakMap || o instanceof WeakSet || o instanceof WeakRef)
+      return o;
+    if (o instanceof String || o instanceof Number || o instanceof Boolean)
+      return this.walk(o.valueOf(), depth);
+    const toJSON = (o as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return this.walkToJSON(o, toJSON, depth);
+    return this.walkProps(o, depth);
+  }
+
+  // What JSON.stringify would serialize is the toJSON() result, so that is what gets redacted.
+  private walkToJSON(o: object, toJSON: Function, depth: number): unknown {
+    let json: unknown;
+    try {
+      json = toJSON.call(o, '');
+    } catch {
+      return UNREDACTABLE;
+    }
+    if (json === o) return this.walkProps(o, depth);
+    const r = this.walk(json, depth);
+    // Even a clean result replaces the original: the caller must log the toJSON() output we scanned.
+    return r;
+  }
+
+  private walkProps(o: object, depth: number): unknown {
+    const src = o as Record<string, unknown>;
+    const scratch = this.scratch;
+    const base = this.top;
+    let out: Record<string, unknown> | undefined;
+    for (const key in src) {
+      if (!hasOwn(src, key)) continue;
+      let v: unknown;
+      try {
+        v = src[key];
+      } catch {
+        v = THREW;
+      }
+      const d = this.owner.keyDecision(key);
+      let r: unknown;
+      let outKey = key;
+      if (v === THREW) {
+        r = UNREDACTABLE;
+        ++this.nodes;
+      } else if (d === 0) {
+        r = this.walk(v, depth + 1);
+      } else if (d === 1) {
+        r = ++this.nodes > this.maxNodes ? TRUNCATED_SIZE : v == null ? v : CENSOR;
+      } else {
+        outKey = d.key;
+        r = d.sensitive
+          ? ++this.nodes > this.maxNodes
+            ? TRUNCATED_SIZE
+            : v == null
+              ? v
+              : CENSOR
+          : this.walk(v, depth + 1);
+      }
+      if (out === undefined) {
+        if (same(r, v) && outKey === key) {
+          scratch[this.top++] = key;
+          scratch[this.top++] = v;
+          continue;
+        }
+        out = {};
+        for (let k = base; k < this.top; k += 2) setProp(out, scratch[k] as string, scratch[k + 1]);
+      }
+      setProp(out, outKey, r);
+      if (this.nodes > this.maxNodes) break;
+    }
+    return out === undefined ? o : out;
+  }
+
+  private walkArray(a: readonly unknown[], depth: number): unknown {
+    const scratch = this.scratch;
+    const base = this.top;
+    const n = a.length;
+    let out: unknown[] | undefined;
+    for (let i = 0; i < n; i++) {
+      let v: unknown;
+      let r: unknown;
+      try {
+        v = a[i];
+        r = this.walk(v, depth + 1);
+      } catch {
+        v = THREW;
+        r = UNREDACTABLE;
+      }
+      if (out === undefined) {
+        if (same(r, v)) {
+          scratch[this.top++] = v;
+          continue;
+        }
+        out = [];
+        for (let k = base; k < this.top; k++) out.push(scratch[k]);
+      }
+      out.push(r);
+      if (this.nodes > this.maxNodes) break;
+    }
+    return out === undefined ? a : out;
+  }
+
+  private walkMap(m: Map<unknown, unknown>, depth: number): unknown {
+    const scratch = this.scratch;
+    const base = this.top;
+    let out: Map<unknown, unknown> | undefined;
+    for (const [k, v] of m) {
+      let rk: unknown = k;
+      let rv: unknown;
+      if (typeof k === 'string') {
+        const d = this.owner.keyDecision(k);
+        const sensitive = d === 1 || (d !== 0 && d.sensitive);
+        if (d !== 0 && d !== 1) rk = d.key;
+        rv = sensitive
+          ? ++this.nodes > this.maxNodes
+            ? TRUNCATED_SIZE
+            : v == null
+              ? v
+              : CENSOR
+          : this.walk(v, depth + 1);
+      } else {
+        rk = this.walk(k, depth + 1);
+        rv = this.walk(v, depth + 1);
+      }
+      if (out === undefined) {
+        if (same(rk, k) && same(rv, v)) {
+          scratch[this.top++] = k;
+          scratch[this.top++] = v;
+          continue;
+        }
+        out = new Map();
+        for (let i = base; i < this.top; i += 2) out.set(scratch[i], scratch[i + 1]);
+      }
+      out.set(rk, rv);
+      if (this.nodes > this.maxNodes) break;
+    }
+    return out === undefined ? m : out;
+  }
+
+  private walkSet(s: Set<unknown>, depth: number): unknown {
+    const scratch = this.scratch;
+    const base = this.top;
+    let out: Set<unknown> | undefined;
+    for (const v of s) {
+      const r = this.walk(v, depth + 1);
+      if (out === undefined) {
+        if (same(r, v)) {
+          scratch[this.top++] = v;
+          continue;
+        }
+        out = new Set();
+        for (let i = base; i < this.top; i++) out.add(scratch[i]);
+      }
+      out.add(r);
+      if (this.nodes > this.maxNodes) break;
+    }
+    return out === undefined ? s : out;
+  }
+
+  private readField(e: object, key: string, depth: number): unknown {
+    let v: unknown;
+    try {
+      v = (e as Record<string, unknown>)[key];
+    } catch {
+      return UNREDACTABLE;
+    }
+    return this.walk(v, depth + 1);
+  }
+
+  // Shaped like pino-std-serializers' err (and errWithCause) output so log pipelines see one format.
+  private walkError(e: Error, depth: number): unknown {
+    const out: Record<string, unknown> = {};
+    let type: unknown;
+    try {
+      const ctor = (e as { constructor?: unknown }).constructor;
+      type = typeof ctor === 'function' && ctor.name !== '' ? ctor.name : e.name;
+    } catch {
+      type = 'Error';
+    }
+    out.type = typeof type === 'string' ? type : 'Error';
+    out.message = this.readField(e, 'message', depth);
+    out.stack = this.readField(e, 'stack', depth);
+    let errors: unknown;
+    try {
+      errors = (e as { errors?: unknown }).errors;
+    } catch {
+      errors = undefined;
+    }
+    if (Array.isArray(errors)) out.aggregateErrors = this.walk(errors, depth + 1);
+    for (const key in e) {
+      if (!hasOwn(e, key) || key === 'cause' || hasOwn(out, key)) continue;
+      let v: unknown;
+      try {
+        v = (e as unknown as Record<string, unknown>)[key];
+      } catch {
+        setProp(out, key, UNREDACTABLE);
+        continue;
+      }
+      const d = this.owner.keyDecision(key);
+      if (d === 0) {
+        setProp(out, key, this.walk(v, depth + 1));
+      } else {
+        const sensitive = d === 1 || d.sensitive;
+        const outKey = d === 1 ? key : d.key;
+        setProp(out, outKey, sensitive ? (v == null ? v : CENSOR) : this.walk(v, depth + 1));
+      }
+      if (this.nodes > this.maxNodes) return out;
+    }
+    let hasCause = false;
+    try {
+      hasCause = 'cause' in e;
+    } catch {
+      hasCause = false;
+    }
+    if (hasCause) {
+      const cause = this.readField(e, 'cause', depth);
+      if (cause !== undefined) out.cause = cause;
+    }
+    return out;
+  }
+}
+
+/**
+ * Creates a redactor with its own policy. Options are validated as a whole; invalid options throw a
+ * {@link RedactOptionsError} listing every problem. `IMMO_REDACT_EXTRA_KEYS` (comma-separated) is used
+ * as `extraKeys` when that option is not given.
+ *
+ * @example
+ * ```ts
+ * import { createRedactor } from '@immo/redact';
+ * const r = createRedactor({ extraKeys: ['dsn'], patterns: [{ name: 'tenant', pattern: /\bT-\d{6}\b/ }] });
+ * r.redact({ dsn: 'postgres://u:p@db/x', note: 'tenant T-123456' });
+ * // { dsn: '[REDACTED]', note: 'tenant [REDACTED:tenant]' }
+ * ```
+ */
+export function createRedactor(options?: RedactOptions): Redactor {
+  return new RedactorImpl(options);
+}
+
+let defaultRedactor: Redactor | undefined;
+
+// Created on first use so that IMMO_REDACT_EXTRA_KEYS set during start-up is honoured and importing the
+// package has no side effects.
+function getDefault(): Redactor {
+  if (defaultRedactor === undefined) {
+    try {
+      defaultRedactor = createRedactor();
+    } catch {
+      // Only reachable through a broken environment; fall back to the built-in policy.
+      defaultRedactor = createRedactor({ extraKeys: [] });
+    }
+  }
+  return defaultRedactor;
+}
+
+/**
+ * Redacts with the default policy ({@link DEFAULT_KEYS}, every detector, `IMMO_REDACT_EXTRA_KEYS`).
+ *
+ * @example
+ * ```ts
+ * import { redact } from '@immo/redact';
+ * redact({ headers: { authorization: 'Bearer abc' }, payer: 'DE89 3704 0044 0532 0130 00' });
+ * // { headers: { authorization: '[REDACTED]' }, payer: '[REDACTED:iban:DE…3000]' }
+ * ```
+ */
+export const redact: <T>(value: T) => T = (value) => getDefault().redact(value);
+
+/**
+ * Runs the default value detectors over one string.
+ *
+ * @example
+ * ```ts
+ * import { redactString } from '@immo/redact';
+ * redactString('card 4111 1111 1111 1111 declined'); // 'card [REDACTED:card:…1111] declined'
+ * ```
+ */
+export const redactString: (value: string) => string = (value) => getDefault().redactString(value);
