@@ -4,25 +4,34 @@
 //   pnpm --filter @immo/benchmarks bench [--rounds 9] [--duration 5] [--warmup 2]
 //     [--connections 10] [--variants fastify-nolog,F_log,immo,immo-noredact]
 //     [--cpu-prof-dir DIR] [--out FILE]
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import hdr from 'hdr-histogram-js';
+import {
+  ALL_VARIANTS,
+  BASELINE,
+  CLIENT_CORE,
+  CLK_TCK,
+  cannon,
+  countLines,
+  cpuTicks,
+  pinSelf,
+  ROUTE_URL,
+  SERVER_CORE,
+  startServer,
+  stopServer,
+} from './harness.mjs';
 import { loadavg, machineFacts } from './machine.mjs';
+import { generateReport } from './report.mjs';
 import { fmt, rotate, summarise } from './stats.mjs';
 import { httpTable } from './tables.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const ALL_VARIANTS = ['fastify-nolog', 'F_log', 'immo', 'immo-noredact'];
-const BASELINE = 'F_log';
-const SERVER_CORE = '0';
-const CLIENT_CORE = '1';
 
 // pnpm passes a literal `--` through to the script; parseArgs would stop there.
 const argv = process.argv.slice(2);
@@ -60,7 +69,7 @@ const config = {
     .map((v) => v.trim())
     .filter(Boolean),
   cpuProfDir: args['cpu-prof-dir'] ? path.resolve(args['cpu-prof-dir']) : undefined,
-  url: '/api/orgs/org_8f3a2c',
+  url: ROUTE_URL,
 };
 for (const v of config.variants) {
   if (!ALL_VARIANTS.includes(v))
@@ -83,136 +92,24 @@ function fail(msg) {
   process.exit(2);
 }
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-// The client (autocannon, in this process) and the server must not share a core;
-// -a pins every thread of this process, including ones libuv starts later.
 const pinned = pinSelf();
-function pinSelf() {
-  if (os.cpus().length < 2) {
-    console.warn('fewer than 2 cores: client and server are not pinned apart');
-    return false;
-  }
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    console.warn('taskset not available: client and server are not pinned (install util-linux)');
-    return false;
-  }
-}
 
-/** utime + stime of every thread of a process, in clock ticks (/proc/<pid>/stat fields 14, 15). */
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // comm (field 2) may contain spaces and parentheses: split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-let current = null;
-function killCurrent() {
-  if (current && current.exitCode === null && current.signalCode === null) current.kill('SIGKILL');
-}
-process.on('exit', killCurrent);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    killCurrent();
-    process.exit(130);
-  });
-}
-
-function startServer(variant, logFile) {
+async function runOne(variant, round, position, tmpDir) {
+  const logFile = path.join(tmpDir, `${variant}-r${round}.log`);
   const nodeArgs = [];
   if (config.cpuProfDir) {
     mkdirSync(config.cpuProfDir, { recursive: true });
     nodeArgs.push(
       '--cpu-prof',
       `--cpu-prof-dir=${config.cpuProfDir}`,
-      `--cpu-prof-name=${variant}-${Date.now()}.cpuprofile`,
+      `--cpu-prof-name=${variant}-r${round}.cpuprofile`,
     );
   }
-  const cmd = pinned ? 'taskset' : process.execPath;
-  const cmdArgs = [...nodeArgs, path.join(here, 'server.mjs'), variant, logFile];
-  // taskset execs node in place, so the child's pid is the server's pid.
-  const child = spawn(cmd, pinned ? ['-c', SERVER_CORE, process.execPath, ...cmdArgs] : cmdArgs, {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  current = child;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${variant}: server did not report ready within 20 s`));
-    }, 20_000);
-    child.once('message', (msg) => {
-      clearTimeout(timer);
-      if (msg?.type === 'ready') resolve({ child, port: msg.port });
-      else reject(new Error(`${variant}: unexpected message ${JSON.stringify(msg)}`));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${variant}: server exited early (code ${code}, signal ${signal})`));
-    });
-  });
-}
-
-function stopServer(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send({ type: 'stop' });
-  });
-}
-
-function cannon(port, durationSec, histogram) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: `http://127.0.0.1:${port}${config.url}`,
-        connections: config.connections,
-        duration: durationSec,
-        pipelining: 1,
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-    if (histogram) {
-      instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
-        if (statusCode >= 200 && statusCode < 300)
-          histogram.recordValue(Math.max(1, Math.round(responseTimeMs * 1000)));
-      });
-    }
-  });
-}
-
-function countLines(file) {
-  let size = 0;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return { lines: 0, firstLine: null };
-  }
-  if (size === 0) return { lines: 0, firstLine: null };
-  const text = readFileSync(file, 'utf8');
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-  return {
-    lines,
-    firstLine: text.slice(0, text.indexOf('\n')),
-    lastLine: text.slice(text.lastIndexOf('\n', text.length - 2) + 1).trim(),
-  };
-}
-
-async function runOne(variant, round, position, tmpDir) {
-  const logFile = path.join(tmpDir, `${variant}-r${round}.log`);
-  const { child, port } = await startServer(variant, logFile);
+  const { child, port } = await startServer(variant, logFile, { pinned, nodeArgs });
   try {
     let warm = { '2xx': 0, non2xx: 0 };
-    if (config.warmupSec > 0) warm = await cannon(port, config.warmupSec, null);
+    if (config.warmupSec > 0)
+      warm = await cannon(port, { connections: config.connections, duration: config.warmupSec });
 
     const histogram = hdr.build({
       lowestDiscernibleValue: 1,
@@ -222,7 +119,11 @@ async function runOne(variant, round, position, tmpDir) {
     const load = loadavg();
     const t0 = process.hrtime.bigint();
     const ticks0 = cpuTicks(child.pid);
-    const result = await cannon(port, config.durationSec, histogram);
+    const result = await cannon(port, {
+      connections: config.connections,
+      duration: config.durationSec,
+      histogram,
+    });
     const ticks1 = cpuTicks(child.pid);
     const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
 
@@ -258,7 +159,6 @@ async function runOne(variant, round, position, tmpDir) {
     };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    current = null;
     rmSync(logFile, { force: true });
   }
 }
@@ -361,8 +261,11 @@ async function main() {
   console.log(
     `${runs.length} runs in ${fmt(result.elapsedSec, 0)} s; results in ${path.relative(process.cwd(), out)}`,
   );
-  if (quick)
+  if (quick) {
     console.log('fewer than 9 rounds: a quick run, written under results/quick/ and not used by report.mjs');
+  } else if (!args.out) {
+    console.log(`regenerated ${path.relative(process.cwd(), generateReport())}`);
+  }
 }
 
 await main();

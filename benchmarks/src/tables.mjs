@@ -14,3 +14,16 @@ export function httpTable(result) {
   }
   return rows.join('\n');
 }
+
+export function instructionsTable(result) {
+  const rows = [
+    `| variant | instructions/req (median) | min–max | vs ${result.baseline}: median paired ratio [min–max], IQR | log lines/req |`,
+    '| --- | ---: | ---: | --- | ---: |',
+  ];
+  for (const [v, s] of Object.entries(result.summary)) {
+    rows.push(
+      `| ${v} | ${fmt(s.instructionsPerReq.median / 1000, 1)} k | ${fmt(s.instructionsPerReq.min / 1000, 1)}–${fmt(s.instructionsPerReq.max / 1000, 1)} k | ${fmtRatio(s.ratioVsBaseline)} | ${fmt(s.linesPerRequest.median)} |`,
+    );
+  }
+  return rows.join('\n');
+}

@@ -1,0 +1,147 @@
+// Process plumbing shared by run.mjs (CPU time) and instructions.mjs (callgrind):
+// pinning, fresh server children, load generation, log-file checks.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ALL_VARIANTS = ['fastify-nolog', 'F_log', 'immo', 'immo-noredact'];
+export const BASELINE = 'F_log';
+export const SERVER_CORE = '0';
+export const CLIENT_CORE = '1';
+export const ROUTE_URL = '/api/orgs/org_8f3a2c';
+
+/**
+ * Pins every thread of this process (including ones libuv starts later) to the
+ * client core, so autocannon and the server never share a core.
+ */
+export function pinSelf() {
+  if (os.cpus().length < 2) {
+    console.warn('fewer than 2 cores: client and server are not pinned apart');
+    return false;
+  }
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    console.warn('taskset not available: client and server are not pinned (install util-linux)');
+    return false;
+  }
+}
+
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** utime + stime of every thread of a process, in clock ticks (/proc/<pid>/stat fields 14, 15). */
+export function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // comm (field 2) may contain spaces and parentheses: split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const live = new Set();
+function killAll() {
+  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+/**
+ * Starts server.mjs for one variant in a fresh child process, pinned to the
+ * server core. `wrapper` (e.g. valgrind and its flags) goes between taskset and node.
+ */
+export function startServer(
+  variant,
+  logFile,
+  { pinned, nodeArgs = [], wrapper = [], readyTimeoutMs = 20_000 } = {},
+) {
+  const nodeCmd = [
+    ...wrapper,
+    process.execPath,
+    ...nodeArgs,
+    path.join(here, 'server.mjs'),
+    variant,
+    logFile,
+  ];
+  // taskset and valgrind both run the program in place: the child's pid is the server's pid.
+  const [cmd, ...args] = pinned ? ['taskset', '-c', SERVER_CORE, ...nodeCmd] : nodeCmd;
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${variant}: server did not report ready within ${readyTimeoutMs / 1000} s`));
+    }, readyTimeoutMs);
+    child.once('message', (msg) => {
+      clearTimeout(timer);
+      if (msg?.type === 'ready') resolve({ child, port: msg.port });
+      else reject(new Error(`${variant}: unexpected message ${JSON.stringify(msg)}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${variant}: server exited early (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+/** Asks the server to close and flush its log; SIGKILL if it has not exited in time. */
+export function stopServer(child, timeoutMs = 15_000) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send({ type: 'stop' });
+  });
+}
+
+/** One autocannon run: for `duration` seconds or exactly `amount` requests; 2xx latencies go to `histogram`. */
+export function cannon(port, { connections, duration, amount, histogram }) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}${ROUTE_URL}`,
+        connections,
+        pipelining: 1,
+        ...(amount ? { amount } : { duration }),
+        timeout: amount ? 120 : 10,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    if (histogram) {
+      instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+        if (statusCode >= 200 && statusCode < 300)
+          histogram.recordValue(Math.max(1, Math.round(responseTimeMs * 1000)));
+      });
+    }
+  });
+}
+
+/** Number of lines in a log file and its last line (for the sanity column). */
+export function countLines(file) {
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return { lines: 0, lastLine: null };
+  }
+  if (size === 0) return { lines: 0, lastLine: null };
+  const text = readFileSync(file, 'utf8');
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  return { lines, lastLine: text.slice(text.lastIndexOf('\n', text.length - 2) + 1).trim() };
+}

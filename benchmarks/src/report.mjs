@@ -1,0 +1,330 @@
+// Regenerates docs/benchmarks.md from the latest results files:
+//   benchmarks/results/http-<date>.json     (pnpm --filter @immo/benchmarks bench)
+//   packages/logger/bench/results.json      (pnpm --filter @immo/logger bench)
+//   packages/redact/bench/results.json      (pnpm --filter @immo/redact bench), if present
+// Usage: pnpm --filter @immo/benchmarks report
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, fmtRatio, summarise } from './stats.mjs';
+import { httpTable, instructionsTable } from './tables.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const rel = (p) => path.relative(root, p);
+
+const TARGETS = {
+  loggerNoRedact: 1.1,
+  loggerDefault: 1.5,
+  http: 1.1,
+};
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export function latestResult(prefix, dir = path.join(here, '..', 'results')) {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.json'))
+    .map((f) => path.join(dir, f));
+  const results = files
+    .map((file) => ({ file, data: readJson(file) }))
+    .filter((r) => r.data && !r.data.quick)
+    .sort((a, b) => String(a.data.machine?.date).localeCompare(String(b.data.machine?.date)));
+  return results.at(-1) ?? null;
+}
+
+function verdict(median, limit, spread) {
+  if (!Number.isFinite(median)) return 'not measured';
+  if (median > limit) return '**not met**';
+  if (spread && Number.isFinite(spread.max) && spread.max > limit)
+    return `met (median; ${fmt(spread.max)}x at the upper end of the spread)`;
+  return 'met';
+}
+
+/** Per-round paired ratio of two variants of one logger-bench sink (same round, same process). */
+function pairedBetween(sinkResult, a, b) {
+  const xa = sinkResult.summary[a]?.perRound;
+  const xb = sinkResult.summary[b]?.perRound;
+  if (!xa || !xb) return null;
+  return summarise(xa.map((v, i) => v / xb[i]));
+}
+
+function machineLine(m) {
+  if (!m) return 'unknown machine';
+  return `${m.cpuModel ?? 'unknown CPU'}, ${m.cores ?? '?'} cores, Node ${m.node}, measured ${m.date}`;
+}
+
+function instructionsSection(instr) {
+  if (!instr)
+    return 'No instruction counts yet. Run `pnpm --filter @immo/benchmarks instructions` (needs valgrind).\n';
+  const d = instr.data;
+  const c = d.config;
+  return [
+    `Command: \`${d.command}\` (results: \`${rel(instr.file)}\`).`,
+    '',
+    `${machineLine(d.machine)}; ${d.valgrind}. ${c.rounds} alternating rounds, fresh server per run under ` +
+      `\`valgrind --tool=callgrind --instr-atstart=no\`; ${c.warmupRequests} warm-up requests uninstrumented, then ` +
+      `instrumentation on and counters zeroed (\`callgrind_control -i on\`, \`-z\`), exactly ${c.requests} requests ` +
+      `over ${c.connections} connections, dump (\`-d\`). Same route, sink and pinning as above.`,
+    '',
+    instructionsTable(d),
+    '',
+    'Callgrind counts user-space instructions of all server threads (the main thread, libuv pool threads that do',
+    "the async file writes, V8's GC helpers). It does not see time in the kernel (the `write`/`writev` syscalls) or",
+    'cache misses, so instruction ratios are not CPU-time ratios; they are the steady signal for the code the',
+    'logger runs itself.',
+    '',
+  ].join('\n');
+}
+
+function targetsSection(http, logger, instr) {
+  const rows = [
+    '| target (issue 2 §7) | limit | measured: median paired ratio [min–max], IQR | verdict |',
+    '| --- | ---: | --- | --- |',
+  ];
+  const sinks = logger?.data?.results ?? [];
+  for (const sink of sinks) {
+    const s = sink.summary;
+    const label = sink.sink === 'noop' ? 'no-op sink' : 'async file sink';
+    if (s['immo-noredact']) {
+      const r = s['immo-noredact'].ratioVsBaseline;
+      rows.push(
+        `| logger \`info\`, redaction off, vs raw pino (${label}) | ≤ ${TARGETS.loggerNoRedact}x | ${fmtRatio(r)} | ${verdict(r.median, TARGETS.loggerNoRedact, r)} |`,
+      );
+    }
+    if (s.immo) {
+      const r = s.immo.ratioVsBaseline;
+      rows.push(
+        `| logger \`info\`, default redaction, vs raw pino (${label}) | ≤ ${TARGETS.loggerDefault}x | ${fmtRatio(r)} | ${verdict(r.median, TARGETS.loggerDefault, r)} |`,
+      );
+    }
+    const vsPinoRedact = pairedBetween(sink, 'immo', 'pino-redact');
+    if (vsPinoRedact) {
+      rows.push(
+        `| logger default redaction cheaper than pino \`redact\` paths (${label}) | < 1x | ${fmtRatio(vsPinoRedact)} | ${verdict(vsPinoRedact.median, 0.9999, vsPinoRedact)} |`,
+      );
+    }
+  }
+  if (sinks.length === 0) rows.push('| logger targets | | no logger results yet | not measured |');
+  const h = http?.data?.summary;
+  if (h?.immo) {
+    const r = h.immo.cpuRatioVsBaseline;
+    rows.push(
+      `| HTTP: CPU/request with the @immo/logger plugin vs ${http.data.baseline} | ≤ ${TARGETS.http}x | ${fmtRatio(r)} | ${verdict(r.median, TARGETS.http, r)} |`,
+    );
+  } else {
+    rows.push(
+      '| HTTP: CPU/request with the @immo/logger plugin vs F_log | ≤ 1.1x | no HTTP result with `immo` yet | not measured |',
+    );
+  }
+  const i = instr?.data?.summary;
+  if (i?.immo) {
+    const r = i.immo.ratioVsBaseline;
+    rows.push(
+      `| (supporting) HTTP: user-space instructions/request, @immo/logger plugin vs ${instr.data.baseline} | ≤ ${TARGETS.http}x | ${fmtRatio(r)} | ${verdict(r.median, TARGETS.http, r)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+function httpSection(http) {
+  if (!http) return 'No full HTTP run yet. Run `pnpm --filter @immo/benchmarks bench`.\n';
+  const d = http.data;
+  const c = d.config;
+  const loads = d.runs.map((r) => r.loadavgBefore?.[0]).filter(Number.isFinite);
+  const lines = [
+    `Command: \`${d.command}\` (results: \`${rel(http.file)}\`).`,
+    '',
+    `${machineLine(d.machine)}; fastify ${d.versions.fastify}, pino ${d.versions.pino}, autocannon ${d.versions.autocannon}. ` +
+      `${c.rounds} rounds × ${c.variants.length} variants, ${c.warmupSec} s warm-up + ${c.durationSec} s measured per run, ` +
+      `${c.connections} connections, \`GET ${c.url}\`; server on core ${c.serverCore}, autocannon on core ${c.clientCore}` +
+      `${c.pinned ? '' : ' (NOT pinned: taskset was unavailable)'}; whole run ${fmt(d.elapsedSec / 60, 1)} min. ` +
+      `1-minute load average before the measured windows: ${fmt(Math.min(...loads))}–${fmt(Math.max(...loads))}.`,
+    '',
+    httpTable(d),
+    '',
+    'Absolute figures are medians over rounds; ratios are the median of per-round paired ratios (each round ran every',
+    'variant once, in rotated order), with min–max and interquartile range. Latency percentiles are for a saturated',
+    'server (10 connections, no think time): they show queueing, not an SLO. `log lines/req` counts the lines in the',
+    'log file after the server flushed and exited, over all requests it served (warm-up included): it checks that each',
+    'variant logs what it claims to (F_log 2, @immo/logger 1, no logger 0).',
+    '',
+  ];
+  const sample = (v) => d.runs.find((r) => r.variant === v && r.sampleLine)?.sampleLine;
+  for (const v of ['F_log', 'immo', 'immo-noredact']) {
+    const s = sample(v);
+    if (s) lines.push(`Last line written by \`${v}\`:`, '', '```json', s, '```', '');
+  }
+  return lines.join('\n');
+}
+
+function loggerTable(sink) {
+  const rows = [
+    `| variant | ns/op (median) | min–max | vs ${sink.baseline}: median paired ratio [min–max], IQR | bytes/line | planted PII left in the line |`,
+    '| --- | ---: | ---: | --- | ---: | --- |',
+  ];
+  for (const [v, s] of Object.entries(sink.summary)) {
+    rows.push(
+      `| ${v} | ${fmt(s.nsPerOp.median, 0)} | ${fmt(s.nsPerOp.min, 0)}–${fmt(s.nsPerOp.max, 0)} | ${fmtRatio(s.ratioVsBaseline)} | ${s.sanity.bytes} | ${s.sanity.piiLeft.length ? s.sanity.piiLeft.join(', ') : 'none'} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+function loggerSection(logger) {
+  if (!logger) return 'No full logger micro-benchmark yet. Run `pnpm --filter @immo/logger bench`.\n';
+  const d = logger.data;
+  const c = d.config;
+  const lines = [
+    `Command: \`${d.command}\` (results: \`${rel(logger.file)}\`).`,
+    '',
+    `${machineLine(d.machine)}; pino ${d.versions.pino}. A child logger (bindings \`${JSON.stringify(c.bindings)}\`) calls ` +
+      `\`info(obj, '${c.message}')\` with one of 64 objects of 10 top-level fields (ids, amount, currency, status, route, ` +
+      `attempt, and nested \`req\`, \`user\`, \`payment\` objects that hold an authorization header, e-mail, password, ` +
+      `IBAN and token). ${c.rounds} alternating rounds; per round each variant runs ${c.batchesPerRound} batches of ` +
+      `${c.batch} calls (timed in chunks of ${c.chunk}), after ${c.warmupBatches} warm-up batches; a round's figure is ` +
+      'the median batch. pino `redact` paths: ' +
+      `${c.pinoRedactPaths.map((p) => `\`${p}\``).join(', ')}.`,
+    '',
+    'Variants: `pino` = `pino({ level: "info" }, sink)`; `pino-redact` = the same plus `redact: { paths }`; ' +
+      '`immo-noredact` = `createLogger({ service, version, env, level: "info", redact: false, destination: sink })`; ' +
+      '`immo` = the same with the default redaction (key rules at any depth + value detectors).',
+    '',
+  ];
+  for (const sink of d.results) {
+    lines.push(
+      sink.sink === 'noop'
+        ? "**No-op sink** (a stream whose `write()` only counts the string: every line is fully serialised, no I/O; the logger's own cost):"
+        : '**Async file sink** (`pino.destination({ dest, sync: false })` on a temp file; the buffer is written between timed chunks):',
+      '',
+      loggerTable(sink),
+      '',
+    );
+  }
+  const immoLine = d.results.find((r) => r.summary.immo)?.summary.immo.sanity.line;
+  if (immoLine)
+    lines.push('A line written by `immo` (default redaction):', '', '```json', immoLine.trim(), '```', '');
+  return lines.join('\n');
+}
+
+function genericTable(rows) {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) =>
+    rows.every((r) => typeof r[k] !== 'object' || r[k] === null),
+  );
+  const cell = (v) =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? '');
+  return [
+    `| ${keys.join(' | ')} |`,
+    `| ${keys.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${keys.map((k) => cell(r[k])).join(' | ')} |`),
+  ].join('\n');
+}
+
+function redactSection(redact) {
+  if (!redact) return 'No results yet. Run `pnpm --filter @immo/redact bench`.\n';
+  const d = redact.data;
+  const lines = [
+    `Command: \`${d.command ?? 'pnpm --filter @immo/redact bench'}\` (results: \`${rel(redact.file)}\`; the bench and its method belong to @immo/redact, see \`packages/redact/bench/run.mjs\`).`,
+    '',
+  ];
+  if (d.machine) lines.push(`${machineLine(d.machine)}.`, '');
+  if (typeof d.markdown === 'string') lines.push(d.markdown.trim(), '');
+  else {
+    const rows = Array.isArray(d.rows) ? d.rows : Array.isArray(d.results) ? d.results : null;
+    if (rows?.length) lines.push(genericTable(rows), '');
+    else lines.push('```json', JSON.stringify(d, null, 2).slice(0, 3000), '```', '');
+  }
+  return lines.join('\n');
+}
+
+export function generateReport() {
+  const http = latestResult('http');
+  const instr = latestResult('instructions');
+  const loggerFile = path.join(root, 'packages', 'logger', 'bench', 'results.json');
+  const redactFile = path.join(root, 'packages', 'redact', 'bench', 'results.json');
+  const loggerData = readJson(loggerFile);
+  const redactData = readJson(redactFile);
+  const logger = loggerData ? { file: loggerFile, data: loggerData } : null;
+  const redact = redactData ? { file: redactFile, data: redactData } : null;
+
+  const doc = `# Benchmarks
+
+<!-- Generated by \`pnpm --filter @immo/benchmarks report\` (benchmarks/src/report.mjs) from the results files
+     named below. Do not edit by hand: rerun the benchmarks and the report. -->
+
+Every figure on this page comes from a real run on the machine named next to it, with the command that
+produced it. Single runs on this kind of machine vary by up to 15 %, so every comparison is a **median of
+per-round paired ratios** from at least 9 alternating rounds, shown with its spread; absolute numbers are
+for orientation only and do not transfer to other hardware.
+
+## Targets and verdicts
+
+${targetsSection(http, logger, instr)}
+
+A target counts as met when the median paired ratio is within the limit; where the upper end of the spread
+crosses the limit, the verdict says so.
+
+## Method (HTTP)
+
+The route is \`GET /api/orgs/:id\` returning a small JSON object (no database). Every variant that logs writes
+to a file in a temporary folder through pino's asynchronous destination (\`pino.destination({ dest, sync: false })\`);
+the file is counted and deleted after each run. Each run starts a **fresh server** in a child process pinned
+to core 0 with \`taskset -c 0\`; autocannon runs in the parent, pinned to core 1 (\`taskset -a -p -c 1\`). After a
+warm-up that is not measured, a measured autocannon run follows. The server's CPU time is read from
+\`/proc/<pid>/stat\` (utime + stime, all threads, in \`getconf CLK_TCK\` ticks) just before and after the measured
+window and divided by the number of 2xx responses: **µs of server CPU per request**, the yardstick, next to
+requests/s. Latencies are recorded per response into an HDR histogram (hdr-histogram-js), since autocannon 9
+reports no p95. Every round runs every variant once, in an order rotated by the round number; for each round
+the ratio variant / baseline is taken, and the median of those paired ratios is reported with min–max and IQR.
+\`perf stat -e instructions\` is not supported on this virtual machine (the counter reads \`<not supported>\`);
+instruction counts come from valgrind's callgrind instead (below).
+
+Variants: \`fastify-nolog\` (Fastify 5, \`logger: false\`; the floor), \`F_log\` (Fastify 5,
+\`logger: { level: 'info', stream }\`, its built-in request logging: two lines per request; **the baseline**),
+\`immo\` (\`Fastify(loggerServerOptions(logger))\` + \`register(immoLogger)\` from \`@immo/logger/fastify\`, default
+redaction: one access line per request), \`immo-noredact\` (the same with \`redact: false\`).
+
+## HTTP results
+
+${httpSection(http)}
+### Instructions per request (callgrind)
+
+${instructionsSection(instr)}
+## Logger micro-benchmark
+
+${loggerSection(logger)}
+## @immo/redact
+
+${redactSection(redact)}
+## Reproduce
+
+\`\`\`sh
+pnpm --filter @immo/redact --filter @immo/logger build
+pnpm --filter @immo/logger bench              # writes packages/logger/bench/results.json
+pnpm --filter @immo/redact bench              # writes packages/redact/bench/results.json
+pnpm --filter @immo/benchmarks bench          # writes benchmarks/results/http-<date>.json (about 6 min)
+pnpm --filter @immo/benchmarks instructions   # writes benchmarks/results/instructions-<date>.json (valgrind; about 5 min)
+pnpm --filter @immo/benchmarks report         # regenerates this page
+# quick smoke run (not used by the report): pnpm --filter @immo/benchmarks bench -- --rounds 1 --duration 1
+# profile one variant's server: pnpm --filter @immo/benchmarks bench -- --rounds 1 --variants immo --cpu-prof-dir /tmp/prof
+#   then: node benchmarks/src/cpuprofile-top.mjs /tmp/prof/*.cpuprofile
+\`\`\`
+
+Run one benchmark at a time: on a 2-core machine a second one (or a test suite) shares the cores the
+measurement relies on.
+`;
+  const out = path.join(root, 'docs', 'benchmarks.md');
+  writeFileSync(out, doc);
+  return out;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const out = generateReport();
+  console.log(`wrote ${rel(out)}`);
+}
