@@ -1,3 +1,5 @@
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { CENSOR, createRedactor, RedactOptionsError, type Redactor } from '@immo/redact';
 import { register as onExit } from 'on-exit-leak-free';
 import pino, { type DestinationStream, type Logger } from 'pino';
@@ -140,6 +142,14 @@ export function createLogger(options: LoggerOptions = {}): ImmoLogger {
     destination,
   ) as Tagged;
   logger[kState] = state;
+  if (redactor) {
+    // pino applies `formatters.bindings` to the root's base only; children's bindings are
+    // serialised once, at child creation, so they are redacted here (children inherit `child`).
+    const child = logger.child;
+    logger.child = function redactedChild(this: Logger, bindings, childOptions) {
+      return child.call(this, redactor.redact(bindings), childOptions);
+    } as typeof logger.child;
+  }
   if (o.flushOnExit && o.enabled) installExitFlush(logger, destination);
   return logger;
 }
@@ -225,7 +235,11 @@ function redactingLogMethod(redactor: Redactor) {
 function resolveDestination(o: ResolvedLoggerOptions): DestinationStream {
   const d = o.destination;
   if (typeof d === 'object') return d;
-  return pino.destination({ dest: d, sync: o.sync, mkdir: typeof d === 'string' });
+  if (typeof d === 'number') return pino.destination({ dest: d, sync: o.sync });
+  // sonic-boom opens a path asynchronously; a process that exits (or crashes) before the open
+  // completes would lose every line. Opening the file here, synchronously, closes that window.
+  mkdirSync(dirname(d), { recursive: true });
+  return pino.destination({ dest: openSync(d, 'a'), sync: o.sync });
 }
 
 type Flushable = DestinationStream & { flushSync?: () => void; flush?: (cb?: (err?: Error) => void) => void };
@@ -309,8 +323,15 @@ export function flush(logger: Logger, timeoutMs = 5_000): Promise<void> {
       resolve();
     };
     try {
-      const dest = streamOf(logger);
-      if (typeof dest.flush === 'function') dest.flush(() => done());
+      const dest = streamOf(logger) as Flushable & {
+        _writing?: boolean;
+        once?: (event: string, fn: () => void) => void;
+      };
+      // sonic-boom's flush(cb) calls back at once when minLength is 0 (pino's default), even
+      // with an asynchronous write still in flight; its 'drain' event is what marks the buffer
+      // as written out.
+      if (dest._writing === true && typeof dest.once === 'function') dest.once('drain', done);
+      else if (typeof dest.flush === 'function') dest.flush(() => done());
       else done();
     } catch {
       done();

@@ -4,16 +4,16 @@ import { activeTraceId } from './trace.js';
 /** The longest incoming `x-request-id` kept. Longer ones are replaced, not truncated. */
 export const MAX_REQUEST_ID_LENGTH = 128;
 
-// Safe charset: letters, digits and - _ . : /  — what ingress controllers, load balancers and
+// Safe charset: letters, digits and - _ . : / + =  — what ingress controllers, load balancers and
 // UUID/ULID/trace-id generators produce. Anything else (CRLF, quotes, spaces, control or
 // non-ASCII characters) could forge log fields or headers, so the id is replaced, never echoed.
 const SAFE = new Uint8Array(128);
-for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/')
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/+=')
   SAFE[c.charCodeAt(0)] = 1;
 
 /**
  * Returns the id when it is a usable incoming `x-request-id`: a single string of 1–128
- * characters from `[A-Za-z0-9-_.:/]`. Returns `undefined` otherwise.
+ * characters from `[A-Za-z0-9-_.:/+=]` (UUIDs, ULIDs, trace ids, AWS `Root=1-…` ids, base64). Returns `undefined` otherwise.
  *
  * @example
  * ```ts

@@ -52,7 +52,7 @@ describe('documentation', () => {
       'pid',
       'hostname',
     ]) {
-      expect(readme).toMatch(new RegExp(`\\| \`${field}\` \\|`));
+      expect(readme).toMatch(new RegExp(`\\|\\s*\`${field}\`\\s*\\|`));
     }
   });
 });

@@ -131,15 +131,15 @@ describe('request id', () => {
         });
         expect(res.statusCode).toBe(200);
         const echoed = String(res.headers['x-request-id']);
-        expect(echoed).toMatch(/^[A-Za-z0-9\-_.:/]{1,128}$/);
-        if (!/^[A-Za-z0-9\-_.:/]{1,128}$/.test(raw)) {
+        expect(echoed).toMatch(/^[A-Za-z0-9\-_.:/+=]{1,128}$/);
+        if (!/^[A-Za-z0-9\-_.:/+=]{1,128}$/.test(raw)) {
           expect(echoed).not.toBe(raw);
           for (const t of dest.text.slice(before)) expect(t).not.toContain(JSON.stringify(raw).slice(1, -1));
         }
       }),
       { numRuns: 200 },
     );
-    for (const raw of ['x'.repeat(8192), 'a\r\nx-injected: 1', 'a\u0001b', 'ünïcödé', '00-zz-zz-zz']) {
+    for (const raw of ['x'.repeat(8192), 'a\r\nx-injected: 1', 'a\u0001b', 'ünïcödé', '00-zz-zz-zz"']) {
       const res = await app.inject({
         url: '/api/orgs/1',
         headers: { 'x-request-id': raw, traceparent: raw },
@@ -156,15 +156,20 @@ describe('request id', () => {
     const port = (app.server.address() as { port: number }).port;
     const send = (head: Buffer) =>
       new Promise<string>((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1', () => socket.end(head));
+        const socket = connect(port, '127.0.0.1', () => socket.write(head));
         let data = '';
         socket.on('data', (c) => {
           data += c.toString('latin1');
         });
-        socket.on('end', () => resolve(data));
+        socket.on('close', () => resolve(data));
         socket.on('error', reject);
       });
     const cases = [
+      Buffer.concat([
+        Buffer.from('GET /api/orgs/1 HTTP/1.1\r\nHost: x\r\nx-request-id: '),
+        Buffer.from([0xc3, 0xbc, 0xff]),
+        Buffer.from('\r\nConnection: close\r\n\r\n'),
+      ]),
       Buffer.concat([
         Buffer.from('GET /api/orgs/1 HTTP/1.1\r\nHost: x\r\nx-request-id: '),
         Buffer.from([0xc3, 0xbc, 0xff, 0x7f]),
