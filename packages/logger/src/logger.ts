@@ -174,6 +174,17 @@ function redactLogObject(obj: Record<string, unknown>, redactor: Redactor): Reco
   const serializers = (writingLogger as unknown as Record<symbol, Record<string, unknown>> | undefined)?.[
     serializersSym
   ];
+  let serialized = false;
+  if (serializers !== undefined) {
+    for (const key in obj) {
+      if (serializers[key] !== undefined && Object.hasOwn(obj, key)) {
+        serialized = true;
+        break;
+      }
+    }
+  }
+  // The common line has no serialized key: one walk of the whole object.
+  if (!serialized) return redactor.redact(obj);
   let copy: Record<string, unknown> | undefined;
   for (const key in obj) {
     if (!Object.hasOwn(obj, key)) continue;
