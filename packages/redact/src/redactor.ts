@@ -65,6 +65,14 @@ function same(a: unknown, b: unknown): boolean {
   return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
 
+// No card issuer prefix starts with 0 or 1; a millisecond timestamp (1.7e12) is rejected here without
+// converting it to a string.
+function leadingDigit(v: number): number {
+  let p = 1e12;
+  while (v >= p * 10) p *= 10;
+  return Math.floor(v / p);
+}
+
 function binaryMarker(byteLength: number): string {
   return `[Binary:${byteLength}]`;
 }
@@ -176,6 +184,8 @@ class Walk {
   private readonly scratch: unknown[] = [];
   private top = 0;
   private high = 0;
+  private pathHigh = 0;
+  private protoClean = true;
 
   constructor(owner: RedactorImpl) {
     this.owner = owner;
@@ -187,6 +197,14 @@ class Walk {
   }
 
   run(value: unknown): unknown {
+    let clean = true;
+    // Checked per call: a library that adds an enumerable property to Object.prototype at runtime must
+    // not make its properties appear as own properties in our copies.
+    for (const _ in objectProto) {
+      clean = false;
+      break;
+    }
+    this.protoClean = clean;
     return this.walk(value, 0);
   }
 
@@ -196,9 +214,14 @@ class Walk {
     this.top = 0;
     if (this.high > 0) {
       // Drop references to the caller's objects so that a long-lived redactor does not keep them alive.
-      this.scratch.fill(undefined, 0, this.high);
-      this.path.fill(undefined as unknown as object);
+      const scratch = this.scratch;
+      for (let k = 0; k < this.high; k++) scratch[k] = undefined;
       this.high = 0;
+    }
+    if (this.pathHigh > 0) {
+      const path = this.path as unknown[];
+      for (let k = 0; k < this.pathHigh; k++) path[k] = undefined;
+      this.pathHigh = 0;
     }
   }
 
@@ -210,7 +233,9 @@ class Walk {
       case 'object':
         return v === null ? v : this.walkObject(v, depth);
       case 'number':
-        return this.cardsInNumbers && v >= 1e12 && Number.isInteger(v) ? this.numberAsCard(v, String(v)) : v;
+        return this.cardsInNumbers && v >= 1e12 && v < 1e19 && Number.isInteger(v) && leadingDigit(v) >= 2
+          ? this.numberAsCard(v, String(v))
+          : v;
       case 'bigint':
         return this.cardsInNumbers && v >= 1_000_000_000_000n ? this.numberAsCard(v, String(v)) : v;
       default:
@@ -229,12 +254,14 @@ class Walk {
     const savedPath = this.pathLen;
     const savedTop = this.top;
     path[this.pathLen++] = o;
+    if (this.pathLen > this.pathHigh) this.pathHigh = this.pathLen;
     try {
       if (Array.isArray(o)) return this.walkArray(o, depth);
       const proto = Object.getPrototypeOf(o);
       if (proto === objectProto || proto === null) {
         const toJSON = (o as { toJSON?: unknown }).toJSON;
-        return typeof toJSON === 'function' ? this.walkToJSON(o, toJSON, depth) : this.walkProps(o, depth);
+        if (typeof toJSON === 'function') return this.walkToJSON(o, toJSON, depth);
+        return this.walkProps(o, depth, proto !== null && !this.protoClean);
       }
       return this.walkSpecial(o, depth);
     } catch {
@@ -264,7 +291,7 @@ class Walk {
       return this.walk(o.valueOf(), depth);
     const toJSON = (o as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return this.walkToJSON(o, toJSON, depth);
-    return this.walkProps(o, depth);
+    return this.walkProps(o, depth, true);
   }
 
   // What JSON.stringify would serialize is the toJSON() result, so that is what gets redacted.
@@ -275,19 +302,23 @@ class Walk {
     } catch {
       return UNREDACTABLE;
     }
-    if (json === o) return this.walkProps(o, depth);
+    if (json === o) return this.walkProps(o, depth, true);
     const r = this.walk(json, depth);
     // Even a clean result replaces the original: the caller must log the toJSON() output we scanned.
     return r;
   }
 
-  private walkProps(o: object, depth: number): unknown {
+  /**
+   * `checkOwn` is false for plain objects while Object.prototype has no enumerable properties: for..in
+   * then yields own keys only, and skipping Object.hasOwn() per key halves the cost of a clean object.
+   */
+  private walkProps(o: object, depth: number, checkOwn: boolean): unknown {
     const src = o as Record<string, unknown>;
     const scratch = this.scratch;
     const base = this.top;
     let out: Record<string, unknown> | undefined;
     for (const key in src) {
-      if (!hasOwn(src, key)) continue;
+      if (checkOwn && !hasOwn(src, key)) continue;
       let v: unknown;
       try {
         v = src[key];

@@ -25,22 +25,24 @@ function between(value: number, lo: number, hi: number): boolean {
  */
 export function knownIssuer(digits: string): boolean {
   const len = digits.length;
+  if (len < 4) return false;
   const p1 = digits.charCodeAt(0) - 48;
-  const p2 = Number(digits.slice(0, 2));
-  const p3 = Number(digits.slice(0, 3));
-  const p4 = Number(digits.slice(0, 4));
-  const p6 = Number(digits.slice(0, 6));
+  // Arithmetic prefixes instead of slices: this runs for every long enough digit run and large integer.
+  const p2 = p1 * 10 + digits.charCodeAt(1) - 48;
+  const p3 = p2 * 10 + digits.charCodeAt(2) - 48;
+  const p4 = p3 * 10 + digits.charCodeAt(3) - 48;
   const len16to19 = len >= 16 && len <= 19;
   if (p1 === 4) return len === 13 || len === 16 || len === 19; // Visa
   if (between(p2, 51, 55) || between(p4, 2221, 2720)) return len === 16; // Mastercard
   if (p2 === 34 || p2 === 37) return len === 15; // American Express
-  if (p4 === 6011 || between(p3, 644, 649) || p2 === 65 || between(p6, 622126, 622925)) return len16to19; // Discover
-  if (p2 === 62) return len16to19; // UnionPay
+  if (p4 === 6011 || between(p3, 644, 649) || p2 === 65) return len16to19; // Discover
+  if (p2 === 62) return len16to19; // UnionPay (includes Discover's 622126–622925)
   if (between(p4, 3528, 3589)) return len16to19; // JCB
-  if (between(p3, 300, 305) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39)
-    return len >= 14 && len <= 19; // Diners
+  if (between(p3, 300, 305) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39) return len >= 14 && len <= 19; // Diners
   if (between(p4, 2200, 2204)) return len16to19; // Mir
-  if ([5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763].includes(p4)) return len >= 13 && len <= 19; // Maestro
+  if (p4 === 5018 || p4 === 5020 || p4 === 5038 || p4 === 5893 || p4 === 6304 || p4 === 6759 || between(p4, 6761, 6763)) {
+    return len >= 13 && len <= 19; // Maestro
+  }
   return false;
 }
 

@@ -31,39 +31,44 @@ const EMAIL_RE =
 const HAS_AT = 1;
 const HAS_JWT = 2;
 const HAS_BEARER = 4;
+const HAS_IBAN_START = 8;
 
-// Set by precheck() so that it can return two results without allocating.
+// Set by precheck() so that it can return several results without allocating.
 let maxDigitRun = 0;
+let maxCardRun = 0;
+
+function isWordCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
+}
+
+function isLetterCode(c: number): boolean {
+  return (c | 32) >= 97 && (c | 32) <= 122;
+}
 
 /**
  * One pass over the string that decides which detectors can possibly match: '@' for e-mail, "eyJ" for
- * JWTs, "earer" for bearer tokens, and the longest run of digits (single spaces or dashes allowed
- * between them) for IBANs (>= 10) and cards (>= 13). Most log strings fail every check and never reach a
- * regular expression.
+ * JWTs, "earer" for bearer tokens, two letters + two digits at a word boundary plus a run of >= 10
+ * digits for IBANs, and a run of >= 13 digits that does not touch a letter, '_', '+', '-', '.' or ','
+ * for cards (runs may have single spaces or dashes between digits, as in the detectors). Most log
+ * strings fail every check and never reach a regular expression or a detector loop.
  */
 function precheck(s: string): number {
   let flags = 0;
   let run = 0;
   let max = 0;
+  let cardMax = 0;
+  let cardRun = false;
   let sep = false;
   const n = s.length;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      run++;
-      sep = false;
-      if (run > max) max = run;
-    } else if ((c === 32 || c === 45) && run > 0 && !sep) {
-      sep = true;
-    } else {
+    // Letters first: they are most of a log string, and only 'J' and 'r'/'R' need a closer look.
+    if (c > 64) {
       run = 0;
-      sep = false;
-      if (c === 64) {
-        flags |= HAS_AT;
-      } else if (c === 74) {
+      if (c === 74) {
         if (i >= 2 && s.charCodeAt(i - 1) === 121 && s.charCodeAt(i - 2) === 101) flags |= HAS_JWT;
       } else if (
-        (c | 32) === 114 &&
+        (c === 114 || c === 82) &&
         i >= 4 &&
         (s.charCodeAt(i - 1) | 32) === 101 &&
         (s.charCodeAt(i - 2) | 32) === 114 &&
@@ -72,9 +77,35 @@ function precheck(s: string): number {
       ) {
         flags |= HAS_BEARER;
       }
+    } else if (c >= 48 && c <= 57) {
+      if (run === 0) {
+        const p = i > 0 ? s.charCodeAt(i - 1) : 32;
+        cardRun = !(isWordCode(p) || p === 43 || p === 45 || p === 46 || p === 44);
+        if (
+          i >= 2 &&
+          isLetterCode(p) &&
+          isLetterCode(s.charCodeAt(i - 2)) &&
+          (i === 2 || !isWordCode(s.charCodeAt(i - 3))) &&
+          i + 1 < n &&
+          s.charCodeAt(i + 1) >= 48 &&
+          s.charCodeAt(i + 1) <= 57
+        ) {
+          flags |= HAS_IBAN_START;
+        }
+      }
+      run++;
+      sep = false;
+      if (run > max) max = run;
+      if (cardRun && run > cardMax) cardMax = run;
+    } else if ((c === 32 || c === 45) && run > 0 && !sep) {
+      sep = true;
+    } else {
+      run = 0;
+      if (c === 64) flags |= HAS_AT;
     }
   }
   maxDigitRun = max;
+  maxCardRun = cardMax;
   return flags;
 }
 
@@ -102,8 +133,8 @@ export function scanString(s: string, c: ScanConfig): string {
     if ((flags & HAS_BEARER) !== 0 && c.bearer) out = out.replace(BEARER_RE, CENSOR_BEARER);
     if ((flags & HAS_JWT) !== 0 && c.jwt) out = out.replace(JWT_RE, CENSOR_JWT);
     if ((flags & HAS_AT) !== 0 && c.email) out = out.replace(EMAIL_RE, CENSOR_EMAIL);
-    if (maxDigitRun >= 10 && c.iban) out = redactIbans(out);
-    if (maxDigitRun >= 13 && c.card) out = redactCards(out);
+    if ((flags & HAS_IBAN_START) !== 0 && maxDigitRun >= 10 && c.iban) out = redactIbans(out);
+    if (maxCardRun >= 13 && c.card) out = redactCards(out);
   }
   const patterns = c.patterns;
   for (let k = 0; k < patterns.length; k++) {
