@@ -38,9 +38,18 @@ export function knownIssuer(digits: string): boolean {
   if (p4 === 6011 || between(p3, 644, 649) || p2 === 65) return len16to19; // Discover
   if (p2 === 62) return len16to19; // UnionPay (includes Discover's 622126–622925)
   if (between(p4, 3528, 3589)) return len16to19; // JCB
-  if (between(p3, 300, 305) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39) return len >= 14 && len <= 19; // Diners
+  if (between(p3, 300, 305) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39)
+    return len >= 14 && len <= 19; // Diners
   if (between(p4, 2200, 2204)) return len16to19; // Mir
-  if (p4 === 5018 || p4 === 5020 || p4 === 5038 || p4 === 5893 || p4 === 6304 || p4 === 6759 || between(p4, 6761, 6763)) {
+  if (
+    p4 === 5018 ||
+    p4 === 5020 ||
+    p4 === 5038 ||
+    p4 === 5893 ||
+    p4 === 6304 ||
+    p4 === 6759 ||
+    between(p4, 6761, 6763)
+  ) {
     return len >= 13 && len <= 19; // Maestro
   }
   return false;
@@ -66,6 +75,18 @@ function isWordChar(c: number): boolean {
 // Group boundaries of the current run; module-level so a scan allocates nothing until it finds a card.
 const groupStart: number[] = [];
 const groupEnd: number[] = [];
+
+// An all-digit UUID (8-4-4-4-12 with dashes) holds Luhn-valid 16-digit windows now and then.
+function isUuidShape(s: string, groups: number): boolean {
+  if (groups !== 5) return false;
+  for (let g = 0; g < 5; g++) {
+    const len = (groupEnd[g] as number) - (groupStart[g] as number);
+    if (len !== UUID_GROUPS[g] || (g > 0 && s.charCodeAt((groupStart[g] as number) - 1) !== 45)) return false;
+  }
+  return true;
+}
+
+const UUID_GROUPS = [8, 4, 4, 4, 12];
 
 /**
  * Replaces payment card numbers in `s`. A run is a sequence of digits where single spaces or dashes may
@@ -103,7 +124,7 @@ export function redactCards(s: string): string {
       break;
     }
     i = j;
-    if (total < 13) continue;
+    if (total < 13 || isUuidShape(s, groups)) continue;
     const before = start > 0 ? s.charCodeAt(start - 1) : 32;
     if (isWordChar(before) || before === 43 || before === 45 || before === 46 || before === 44) continue;
     if (j < n) {
