@@ -74,3 +74,20 @@ describe('card detector', () => {
     expect(r.redact(4111111111111111)).toBe(4111111111111111);
   });
 });
+
+describe('card detector runs', () => {
+  it('finds the card when a number that could start a shorter card precedes it', () => {
+    // 36xxxx + the card's first two groups would be a Luhn-valid 14-digit Diners number for some
+    // prefixes; the detector must prefer the window that covers the card.
+    for (let p = 360000; p < 360050; p++) {
+      const text = `${p} 4111 1111 1111 1111`;
+      expect(redactString(text)).not.toMatch(/1111 1111/);
+    }
+  });
+
+  it('redacts two cards when they follow each other in one run', () => {
+    expect(redactString('4111 1111 1111 1111 5555 5555 5555 4444')).toBe(
+      '[REDACTED:card:…1111] [REDACTED:card:…4444]',
+    );
+  });
+});

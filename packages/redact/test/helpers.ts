@@ -77,10 +77,13 @@ export function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
 
 /** JSON with Maps and Sets converted, for "nothing planted survives" checks. */
 export function serialize(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v instanceof Map) return Object.fromEntries([...v].map(([k, val]) => [String(k), val]));
-    if (v instanceof Set) return [...v];
-    if (typeof v === 'bigint') return v.toString();
-    return v;
-  });
+  // JSON.stringify returns undefined for a bare undefined.
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (v instanceof Map) return Object.fromEntries([...v].map(([k, val]) => [String(k), val]));
+      if (v instanceof Set) return [...v];
+      if (typeof v === 'bigint') return v.toString();
+      return v;
+    }) ?? 'undefined'
+  );
 }

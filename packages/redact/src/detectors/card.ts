@@ -75,6 +75,8 @@ function isWordChar(c: number): boolean {
 // Group boundaries of the current run; module-level so a scan allocates nothing until it finds a card.
 const groupStart: number[] = [];
 const groupEnd: number[] = [];
+const bestCover: number[] = [];
+const choiceEnd: number[] = [];
 
 // An all-digit UUID (8-4-4-4-12 with dashes) holds Luhn-valid 16-digit windows now and then.
 function isUuidShape(s: string, groups: number): boolean {
@@ -92,7 +94,7 @@ const UUID_GROUPS = [8, 4, 4, 4, 12];
  * Replaces payment card numbers in `s`. A run is a sequence of digits where single spaces or dashes may
  * separate groups; it must not touch letters, `_`, `+` (phone numbers), `-` (order numbers, UUIDs) or a
  * decimal separator (amounts, floats). Inside a run every window of whole groups holding 13–19 digits
- * is tried, leftmost-longest first, so "4111 1111 1111 1111 123" (card + CVV) is still found while
+ * is tried and the non-overlapping set covering the most digits wins, so "4111 1111 1111 1111 123" (card + CVV) is still found while
  * digits inside a longer unseparated number are never considered. Returns `s` itself when nothing was
  * replaced.
  */
@@ -132,28 +134,41 @@ export function redactCards(s: string): string {
       if (isWordChar(after) || after === 45) continue;
       if ((after === 46 || after === 44) && j + 1 < n && isDigit(s.charCodeAt(j + 1))) continue;
     }
-    let a = 0;
-    while (a < groups) {
-      let bestEnd = -1;
-      let bestDigits = '';
+    // Choose non-overlapping windows that cover the most digits (dynamic programming from the right),
+    // so a number written just before a card cannot "use up" the card's first groups.
+    bestCover[groups] = 0;
+    for (let g = groups - 1; g >= 0; g--) {
+      let best = bestCover[g + 1] as number;
+      let end = -1;
       let digits = '';
-      for (let b = a; b < groups; b++) {
+      for (let b = g; b < groups; b++) {
         const gs = groupStart[b] as number;
         const ge = groupEnd[b] as number;
         if (digits.length + (ge - gs) > 19) break;
         digits += s.slice(gs, ge);
         if (digits.length >= 13 && isCardNumber(digits)) {
-          bestEnd = b;
-          bestDigits = digits;
+          const cover = digits.length + (bestCover[b + 1] as number);
+          if (cover > best) {
+            best = cover;
+            end = b;
+          }
         }
       }
-      if (bestEnd >= 0) {
-        out += s.slice(last, groupStart[a]) + cardCensor(bestDigits);
-        last = groupEnd[bestEnd] as number;
-        a = bestEnd + 1;
-      } else {
-        a++;
+      bestCover[g] = best;
+      choiceEnd[g] = end;
+    }
+    let g = 0;
+    while (g < groups) {
+      const end = choiceEnd[g] as number;
+      if (end < 0) {
+        g++;
+        continue;
       }
+      let digits = '';
+      for (let b = g; b <= end; b++) digits += s.slice(groupStart[b], groupEnd[b]);
+      out += s.slice(last, groupStart[g]) + cardCensor(digits);
+      last = groupEnd[end] as number;
+      g = end + 1;
     }
   }
   return last === 0 ? s : out + s.slice(last);
