@@ -89,3 +89,11 @@ describe('limits', () => {
     expect(redact(evil)).toBe(REDACT_MARKERS.unredactable);
   });
 });
+
+describe('limits on huge strings', () => {
+  it('scans only the first maxStringLength characters when a string is 20 MB', () => {
+    const huge = `${'x'.repeat(20_000_000)} ann@example.com`;
+    const out = redactString(huge);
+    expect(out.length).toBe(100_000 + REDACT_MARKERS.length.length);
+  });
+});

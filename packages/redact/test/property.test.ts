@@ -292,3 +292,15 @@ describe('property: benign data is left alone', () => {
     );
   });
 });
+
+describe('property: redaction is idempotent', () => {
+  it('changes nothing when redacted output is redacted again', () => {
+    fc.assert(
+      fc.property(deepPlanted, ({ value }) => {
+        const once = redact(value);
+        expect(redact(once)).toBe(once);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
