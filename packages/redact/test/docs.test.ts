@@ -36,7 +36,7 @@ describe('README', () => {
     const inTable = new Set(
       table
         .split('\n')
-        .filter((line) => line.startsWith('| `IMMO_'))
+        .filter((line) => /^\|\s*`IMMO_/.test(line))
         .map((line) => line.match(CODE)?.[0]),
     );
     expect([...inSource].sort()).toEqual([...inTable].sort());
@@ -45,9 +45,11 @@ describe('README', () => {
 
   it('lists every default key rule when DEFAULT_KEYS changes', () => {
     const list = section('Default key rules');
+    // Tables may be re-aligned by the formatter, so cells are matched with any padding.
+    const firstCells = list.split('\n').map((line) => line.match(/^\|\s*`([^`]+)`\s*\|/)?.[1]);
     for (const rule of DEFAULT_KEYS) {
-      const text = typeof rule === 'string' ? `| \`${rule}\` |` : String(rule);
-      expect(list).toContain(text);
+      if (typeof rule === 'string') expect(firstCells).toContain(rule);
+      else expect(list).toContain(String(rule));
     }
   });
 

@@ -164,11 +164,9 @@ export function redactIbans(s: string): string {
     let j = i;
     let count = 0;
     let digits = 0;
-    let compact = '';
     while (j < n && count < len) {
       const c = s.charCodeAt(j);
       if (isAlnum(c)) {
-        compact += String.fromCharCode(c >= 97 ? c - 32 : c);
         if (isDigit(c)) digits++;
         count++;
         j++;
@@ -178,16 +176,15 @@ export function redactIbans(s: string): string {
         break;
       }
     }
-    if (
-      count === len &&
-      (j >= n || !isWordChar(s.charCodeAt(j))) &&
-      digits - 2 >= (len - 4) / 2 &&
-      ibanChecksumValid(compact)
-    ) {
-      out += s.slice(last, i) + `[REDACTED:iban:${country}…${compact.slice(-4)}]`;
-      last = j;
-      i = j;
-      continue;
+    if (count === len && (j >= n || !isWordChar(s.charCodeAt(j))) && digits - 2 >= (len - 4) / 2) {
+      // Built only for a candidate of the right shape: most strings never get here.
+      const compact = s.slice(i, j).replace(/ /g, '').toUpperCase();
+      if (ibanChecksumValid(compact)) {
+        out += s.slice(last, i) + `[REDACTED:iban:${country}…${compact.slice(-4)}]`;
+        last = j;
+        i = j;
+        continue;
+      }
     }
     i++;
   }
