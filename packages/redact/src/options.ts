@@ -26,7 +26,7 @@ export type DetectorName = 'iban' | 'card' | 'email' | 'bearer' | 'jwt';
 export interface RedactPattern {
   /** Appears in the censor: `[REDACTED:<name>]`. Letters, digits, `_`, `.` and `-` only. */
   name: string;
-  /** The global flag is added if missing; must not match the empty string. */
+  /** The global flag is added if missing; must not match the empty string. Runs before the built-in detectors. */
   pattern: RegExp;
   /** Return false to keep a match (e.g. a checksum test). A throwing validator redacts the match. */
   validate?: (match: string) => boolean;

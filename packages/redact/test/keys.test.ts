@@ -129,6 +129,13 @@ describe('key rules', () => {
     expect(r.isSensitiveKey('password')).toBe(true);
   });
 
+  it('adds IMMO_REDACT_EXTRA_KEYS to the default redactor when it is set before first use', async () => {
+    vi.stubEnv('IMMO_REDACT_EXTRA_KEYS', 'tenant_name');
+    vi.resetModules();
+    const fresh = await import('../src/index.js');
+    expect(fresh.redact({ tenantName: 'Ann Lee', other: 'x' })).toEqual({ tenantName: CENSOR, other: 'x' });
+  });
+
   it('prefers the explicit extraKeys option when the environment also sets extra keys', () => {
     vi.stubEnv('IMMO_REDACT_EXTRA_KEYS', 'tenant_name');
     const r = createRedactor({ extraKeys: ['dsn'] });

@@ -51,3 +51,14 @@ describe('extra patterns', () => {
     expect(r.redactString('ann@example.com REF42')).toBe('ann@example.com [REDACTED:ref]');
   });
 });
+
+describe('documented pattern recipes', () => {
+  it('redacts the password of a connection URL when the README recipe is used', () => {
+    const r = createRedactor({
+      patterns: [{ name: 'url-password', pattern: /(?<=:\/\/[^:/@\s]+:)[^@\s]+(?=@)/ }],
+    });
+    expect(r.redactString('connect postgres://app:s3cr3t@db.internal:5432/app failed')).toBe(
+      'connect postgres://app:[REDACTED:url-password]@db.internal:5432/app failed',
+    );
+  });
+});

@@ -128,6 +128,13 @@ export function scanString(s: string, c: ScanConfig): string {
   let out = s;
   const truncated = s.length > c.maxStringLength;
   if (truncated) out = cut(s, c.maxStringLength);
+  // User patterns first: they are the more specific rules and must win over a generic detector (a
+  // connection-URL password would otherwise be swallowed by the e-mail detector together with the host).
+  const patterns = c.patterns;
+  for (let k = 0; k < patterns.length; k++) {
+    const p = patterns[k] as CompiledPattern;
+    out = out.replace(p.re, p.replacer);
+  }
   if (out.length >= 6) {
     const flags = precheck(out);
     if ((flags & HAS_BEARER) !== 0 && c.bearer) out = out.replace(BEARER_RE, CENSOR_BEARER);
@@ -135,11 +142,6 @@ export function scanString(s: string, c: ScanConfig): string {
     if ((flags & HAS_AT) !== 0 && c.email) out = out.replace(EMAIL_RE, CENSOR_EMAIL);
     if ((flags & HAS_IBAN_START) !== 0 && maxDigitRun >= 10 && c.iban) out = redactIbans(out);
     if (maxCardRun >= 13 && c.card) out = redactCards(out);
-  }
-  const patterns = c.patterns;
-  for (let k = 0; k < patterns.length; k++) {
-    const p = patterns[k] as CompiledPattern;
-    out = out.replace(p.re, p.replacer);
   }
   return truncated ? out + REDACT_MARKERS.length : out;
 }
