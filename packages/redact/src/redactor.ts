@@ -185,7 +185,6 @@ class Walk {
   private top = 0;
   private high = 0;
   private pathHigh = 0;
-  private protoClean = true;
 
   constructor(owner: RedactorImpl) {
     this.owner = owner;
@@ -197,14 +196,6 @@ class Walk {
   }
 
   run(value: unknown): unknown {
-    let clean = true;
-    // Checked per call: a library that adds an enumerable property to Object.prototype at runtime must
-    // not make its properties appear as own properties in our copies.
-    for (const _ in objectProto) {
-      clean = false;
-      break;
-    }
-    this.protoClean = clean;
     return this.walk(value, 0);
   }
 
@@ -261,7 +252,7 @@ class Walk {
       if (proto === objectProto || proto === null) {
         const toJSON = (o as { toJSON?: unknown }).toJSON;
         if (typeof toJSON === 'function') return this.walkToJSON(o, toJSON, depth);
-        return this.walkProps(o, depth, proto !== null && !this.protoClean);
+        return this.walkProps(o, depth, false);
       }
       return this.walkSpecial(o, depth);
     } catch {
@@ -309,8 +300,10 @@ class Walk {
   }
 
   /**
-   * `checkOwn` is false for plain objects while Object.prototype has no enumerable properties: for..in
-   * then yields own keys only, and skipping Object.hasOwn() per key halves the cost of a clean object.
+   * `checkOwn` is false for plain objects: for..in then yields own keys unless Object.prototype has been
+   * polluted with enumerable properties, and skipping Object.hasOwn() per key halves the cost of a clean
+   * object. Inherited keys are filtered out only when a copy is built, so they can never become own
+   * properties of the output.
    */
   private walkProps(o: object, depth: number, checkOwn: boolean): unknown {
     const src = o as Record<string, unknown>;
@@ -352,9 +345,12 @@ class Walk {
           continue;
         }
         out = {};
-        for (let k = base; k < this.top; k += 2) setProp(out, scratch[k] as string, scratch[k + 1]);
+        for (let k = base; k < this.top; k += 2) {
+          const prefixKey = scratch[k] as string;
+          if (checkOwn || hasOwn(src, prefixKey)) setProp(out, prefixKey, scratch[k + 1]);
+        }
       }
-      setProp(out, outKey, r);
+      if (checkOwn || hasOwn(src, key)) setProp(out, outKey, r);
       if (this.nodes > this.maxNodes) break;
     }
     return out === undefined ? o : out;
