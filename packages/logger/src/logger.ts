@@ -190,7 +190,8 @@ function redactLogObject(obj: Record<string, unknown>, redactor: Redactor): Reco
     if (!Object.hasOwn(obj, key)) continue;
     if (serializers !== undefined && serializers[key] !== undefined) continue;
     const value = obj[key];
-    const out = redactor.isSensitiveKey(key) ? CENSOR : redactor.redact(value);
+    // Same rule as @immo/redact inside objects: a sensitive key's null/undefined stays as it is.
+    const out = redactor.isSensitiveKey(key) && value != null ? CENSOR : redactor.redact(value);
     if (out !== value) {
       copy ??= { ...obj };
       copy[key] = out;
