@@ -1,13 +1,13 @@
 // Summarises V8 .cpuprofile files (from `node --cpu-prof`): the functions with
 // the most self time, summed over all given profiles.
-// Usage: node benchmarks/src/cpuprofile-top.mjs [--top 25] <file.cpuprofile>...
+// Usage: node benchmarks/src/cpuprofile-top.mjs [--top 25] [--by function|package] <file.cpuprofile>...
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' } },
+  options: { top: { type: 'string', default: '25' }, by: { type: 'string', default: 'function' } },
 });
 if (positionals.length === 0) {
   console.error('usage: cpuprofile-top.mjs [--top N] <file.cpuprofile>...');
@@ -26,10 +26,25 @@ for (const file of positionals) {
   for (const [id, us] of hits) {
     const { callFrame: cf } = byId.get(id);
     const where = cf.url ? `${shorten(cf.url)}:${cf.lineNumber + 1}` : '';
-    const key = `${cf.functionName || '(anonymous)'} ${where}`.trim();
+    const key = values.by === 'package' ? owner(cf) : `${cf.functionName || '(anonymous)'} ${where}`.trim();
     self.set(key, (self.get(key) ?? 0) + us);
     total += us;
   }
+}
+
+/** Which package (or runtime part) a frame belongs to, for --by package. */
+function owner(cf) {
+  if (!cf.url) return cf.functionName.startsWith('(') ? cf.functionName : '(native/builtin)';
+  const p = cf.url.replace(/^file:\/\//, '');
+  const nm = p.lastIndexOf('node_modules/');
+  if (nm !== -1) {
+    const rest = p.slice(nm + 'node_modules/'.length).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  const pkg = /\/packages\/([^/]+)\//.exec(p);
+  if (pkg) return `@immo/${pkg[1]}`;
+  if (p.startsWith('node:') || !p.startsWith('/')) return 'node (lib)';
+  return path.basename(p);
 }
 
 function shorten(url) {
@@ -42,7 +57,7 @@ function shorten(url) {
 }
 
 const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
-console.log(`| self % | self ms | function |\n| ---: | ---: | --- |`);
+console.log(`| self % | self ms | ${values.by} |\n| ---: | ---: | --- |`);
 for (const [key, us] of rows) {
   console.log(`| ${((us / total) * 100).toFixed(1)} | ${(us / 1000).toFixed(0)} | \`${key}\` |`);
 }

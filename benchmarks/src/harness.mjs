@@ -42,6 +42,19 @@ export function cpuTicks(pid) {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/**
+ * Involuntary context switches of a process's main thread: how often something
+ * else took its core. A contention indicator, stored next to each run.
+ */
+export function involuntarySwitches(pid) {
+  try {
+    const m = /nonvoluntary_ctxt_switches:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const live = new Set();
 function killAll() {
   for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -4,8 +4,8 @@
 // during start-up and warm-up, switched on (callgrind_control -i on, -z) for
 // exactly --requests requests, then dumped (-d). Steadier than CPU time, but it
 // counts instructions, not cycles: cache misses and syscall cost are invisible.
-// Usage: pnpm --filter @immo/benchmarks instructions [--rounds 3] [--warmup 10000]
-//          [--requests 3000] [--connections 10] [--variants ...]
+// Usage: pnpm --filter @immo/benchmarks instructions [--rounds 3] [--warmup 30000]
+//          [--requests 5000] [--connections 10] [--variants ...]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,8 +24,8 @@ const { values: args } = parseArgs({
   args: argv,
   options: {
     rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '10000' },
-    requests: { type: 'string', default: '3000' },
+    warmup: { type: 'string', default: '30000' },
+    requests: { type: 'string', default: '5000' },
     connections: { type: 'string', default: '10' },
     variants: { type: 'string', default: ALL_VARIANTS.join(',') },
     out: { type: 'string' },
@@ -62,7 +62,10 @@ try {
 
 const pinned = pinSelf();
 const control = (flags, pid) =>
-  execFileSync('callgrind_control', [...flags, String(pid)], { encoding: 'utf8' });
+  execFileSync('callgrind_control', [...flags, String(pid)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 async function runOne(variant, round, tmpDir) {
   const logFile = path.join(tmpDir, `${variant}-r${round}.log`);

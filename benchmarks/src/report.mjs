@@ -138,6 +138,7 @@ function httpSection(http) {
   const d = http.data;
   const c = d.config;
   const loads = d.runs.map((r) => r.loadavgBefore?.[0]).filter(Number.isFinite);
+  const switches = d.runs.map((r) => r.involuntarySwitches).filter(Number.isFinite);
   const lines = [
     `Command: \`${d.command}\` (results: \`${rel(http.file)}\`).`,
     '',
@@ -145,7 +146,10 @@ function httpSection(http) {
       `${c.rounds} rounds × ${c.variants.length} variants, ${c.warmupSec} s warm-up + ${c.durationSec} s measured per run, ` +
       `${c.connections} connections, \`GET ${c.url}\`; server on core ${c.serverCore}, autocannon on core ${c.clientCore}` +
       `${c.pinned ? '' : ' (NOT pinned: taskset was unavailable)'}; whole run ${fmt(d.elapsedSec / 60, 1)} min. ` +
-      `1-minute load average before the measured windows: ${fmt(Math.min(...loads))}–${fmt(Math.max(...loads))}.`,
+      `1-minute load average before the measured windows: ${fmt(Math.min(...loads))}–${fmt(Math.max(...loads))}` +
+      (switches.length
+        ? `; the server's main thread was preempted (involuntary context switches) ${fmt(summarise(switches).median, 0)} times per measured window (median; ${fmt(Math.min(...switches), 0)}–${fmt(Math.max(...switches), 0)}), a sign of other work on its core.`
+        : '.'),
     '',
     httpTable(d),
     '',
@@ -234,6 +238,12 @@ function redactSection(redact) {
     '',
   ];
   if (d.machine) lines.push(`${machineLine(d.machine)}.`, '');
+  else if (d.node || d.date) {
+    lines.push(
+      `Node ${d.node ?? '?'}, measured ${d.date ?? '?'}${d.rounds ? `, ${d.rounds} rounds` : ''} (the results file names no CPU).`,
+      '',
+    );
+  }
   if (typeof d.markdown === 'string') lines.push(d.markdown.trim(), '');
   else {
     const rows = Array.isArray(d.rows) ? d.rows : Array.isArray(d.results) ? d.results : null;
@@ -309,7 +319,7 @@ pnpm --filter @immo/redact --filter @immo/logger build
 pnpm --filter @immo/logger bench              # writes packages/logger/bench/results.json
 pnpm --filter @immo/redact bench              # writes packages/redact/bench/results.json
 pnpm --filter @immo/benchmarks bench          # writes benchmarks/results/http-<date>.json (about 6 min)
-pnpm --filter @immo/benchmarks instructions   # writes benchmarks/results/instructions-<date>.json (valgrind; about 5 min)
+pnpm --filter @immo/benchmarks instructions   # writes benchmarks/results/instructions-<date>.json (valgrind; about 12 min)
 pnpm --filter @immo/benchmarks report         # regenerates this page
 # quick smoke run (not used by the report): pnpm --filter @immo/benchmarks bench -- --rounds 1 --duration 1
 # profile one variant's server: pnpm --filter @immo/benchmarks bench -- --rounds 1 --variants immo --cpu-prof-dir /tmp/prof

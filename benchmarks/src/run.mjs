@@ -19,6 +19,7 @@ import {
   cannon,
   countLines,
   cpuTicks,
+  involuntarySwitches,
   pinSelf,
   ROUTE_URL,
   SERVER_CORE,
@@ -119,12 +120,14 @@ async function runOne(variant, round, position, tmpDir) {
     const load = loadavg();
     const t0 = process.hrtime.bigint();
     const ticks0 = cpuTicks(child.pid);
+    const switches0 = involuntarySwitches(child.pid);
     const result = await cannon(port, {
       connections: config.connections,
       duration: config.durationSec,
       histogram,
     });
     const ticks1 = cpuTicks(child.pid);
+    const switches1 = involuntarySwitches(child.pid);
     const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
 
     await stopServer(child);
@@ -156,6 +159,7 @@ async function runOne(variant, round, position, tmpDir) {
       linesPerRequest: served > 0 ? lines / served : Number.NaN,
       sampleLine: lastLine ? lastLine.slice(0, 600) : null,
       loadavgBefore: load,
+      involuntarySwitches: switches1 - switches0,
     };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -222,7 +226,7 @@ async function main() {
         const r = await runOne(variant, round, position, tmpDir);
         runs.push(r);
         console.log(
-          `round ${round + 1}/${config.rounds} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  load ${r.loadavgBefore[0]}`,
+          `round ${round + 1}/${config.rounds} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  load ${r.loadavgBefore[0]}  preempted ${r.involuntarySwitches}`,
         );
       }
     }
