@@ -9,6 +9,8 @@ import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ALL_VARIANTS = ['fastify-nolog', 'F_log', 'immo', 'immo-noredact'];
+/** Variants for diagnosis only: accepted by --variants, not run by default. */
+export const EXTRA_VARIANTS = ['F_log-als'];
 export const BASELINE = 'F_log';
 export const SERVER_CORE = '0';
 export const CLIENT_CORE = '1';
@@ -36,10 +38,16 @@ export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: '
 
 /** utime + stime of every thread of a process, in clock ticks (/proc/<pid>/stat fields 14, 15). */
 export function cpuTicks(pid) {
+  const { user, system } = cpuTicksSplit(pid);
+  return user + system;
+}
+
+/** utime and stime of a process (all threads), in clock ticks. */
+export function cpuTicksSplit(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // comm (field 2) may contain spaces and parentheses: split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return { user: Number(fields[11]), system: Number(fields[12]) };
 }
 
 /**

@@ -27,16 +27,43 @@ function readJson(file) {
   }
 }
 
-export function latestResult(prefix, dir = path.join(here, '..', 'results')) {
-  if (!existsSync(dir)) return null;
-  const files = readdirSync(dir)
+const nodeMajor = (version) => Number(/^v?(\d+)/.exec(String(version))?.[1]);
+
+function resultsWithPrefix(prefix, dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
     .filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.json'))
-    .map((f) => path.join(dir, f));
-  const results = files
+    .map((f) => path.join(dir, f))
     .map((file) => ({ file, data: readJson(file) }))
     .filter((r) => r.data && !r.data.quick)
     .sort((a, b) => String(a.data.machine?.date).localeCompare(String(b.data.machine?.date)));
-  return results.at(-1) ?? null;
+}
+
+/**
+ * The newest full result of a kind measured on `major` (the Node that runs this
+ * report, i.e. the machine's own Node, unless told otherwise).
+ */
+export function latestResult(
+  prefix,
+  major = nodeMajor(process.version),
+  dir = path.join(here, '..', 'results'),
+) {
+  return (
+    resultsWithPrefix(prefix, dir)
+      .filter((r) => nodeMajor(r.data.machine?.node) === major)
+      .at(-1) ?? null
+  );
+}
+
+/** The newest full result per other Node major, for the "other Node versions" section. */
+function otherNodeResults(prefix, dir = path.join(here, '..', 'results')) {
+  const own = nodeMajor(process.version);
+  const byMajor = new Map();
+  for (const r of resultsWithPrefix(prefix, dir)) {
+    const m = nodeMajor(r.data.machine?.node);
+    if (m !== own) byMajor.set(m, r);
+  }
+  return [...byMajor.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
 }
 
 function verdict(median, limit, spread) {
@@ -81,6 +108,23 @@ function instructionsSection(instr) {
     'logger runs itself.',
     '',
   ].join('\n');
+}
+
+function otherNodeSection() {
+  const others = otherNodeResults('http');
+  if (others.length === 0) return '';
+  const parts = [
+    '### Other Node versions',
+    '',
+    `The targets above are judged on this machine's Node (${process.version}). Users mostly run Node 22 or 24, where`,
+    '`AsyncLocalStorage` no longer rides on `async_hooks` (AsyncContextFrame), so the same benchmark on the Node',
+    'binary from the npm package `node` (see TOOLCHAIN.md) is shown for comparison; same method and machine.',
+    '',
+  ];
+  for (const r of others) {
+    parts.push(`#### Node ${r.data.machine.node}`, '', httpSection(r));
+  }
+  return parts.join('\n');
 }
 
 function targetsSection(http, logger, instr) {
@@ -298,11 +342,15 @@ instruction counts come from valgrind's callgrind instead (below).
 Variants: \`fastify-nolog\` (Fastify 5, \`logger: false\`; the floor), \`F_log\` (Fastify 5,
 \`logger: { level: 'info', stream }\`, its built-in request logging: two lines per request; **the baseline**),
 \`immo\` (\`Fastify(loggerServerOptions(logger))\` + \`register(immoLogger)\` from \`@immo/logger/fastify\`, default
-redaction: one access line per request), \`immo-noredact\` (the same with \`redact: false\`).
+redaction: one access line per request), \`immo-noredact\` (the same with \`redact: false\`). Where a table lists
+\`F_log-als\`, that is a diagnostic variant: F_log plus an \`AsyncLocalStorage.run\` around each request (an
+\`onRequest\` hook), the mechanism @immo/logger uses to put \`request_id\` on lines logged without access to
+\`request\`; it sizes that part of the cost.
 
 ## HTTP results
 
 ${httpSection(http)}
+${otherNodeSection()}
 ### Instructions per request (callgrind)
 
 ${instructionsSection(instr)}

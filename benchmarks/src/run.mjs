@@ -3,8 +3,9 @@
 // docs/benchmarks.md). Usage:
 //   pnpm --filter @immo/benchmarks bench [--rounds 9] [--duration 5] [--warmup 2]
 //     [--connections 10] [--variants fastify-nolog,F_log,immo,immo-noredact]
-//     [--cpu-prof-dir DIR] [--out FILE]
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//     [--cpu-prof-dir DIR] [--out FILE] [--tag NAME (file becomes http-<date>-NAME.json)]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +19,8 @@ import {
   CLK_TCK,
   cannon,
   countLines,
-  cpuTicks,
+  cpuTicksSplit,
+  EXTRA_VARIANTS,
   involuntarySwitches,
   pinSelf,
   ROUTE_URL,
@@ -47,6 +49,7 @@ const { values: args } = parseArgs({
     variants: { type: 'string', default: ALL_VARIANTS.join(',') },
     'cpu-prof-dir': { type: 'string' },
     out: { type: 'string' },
+    tag: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -73,7 +76,7 @@ const config = {
   url: ROUTE_URL,
 };
 for (const v of config.variants) {
-  if (!ALL_VARIANTS.includes(v))
+  if (!ALL_VARIANTS.includes(v) && !EXTRA_VARIANTS.includes(v))
     fail(`--variants: unknown variant "${v}" (known: ${ALL_VARIANTS.join(', ')})`);
 }
 if (!(config.warmupSec >= 0)) fail('--warmup: expected a number of seconds >= 0');
@@ -119,14 +122,14 @@ async function runOne(variant, round, position, tmpDir) {
     });
     const load = loadavg();
     const t0 = process.hrtime.bigint();
-    const ticks0 = cpuTicks(child.pid);
+    const ticks0 = cpuTicksSplit(child.pid);
     const switches0 = involuntarySwitches(child.pid);
     const result = await cannon(port, {
       connections: config.connections,
       duration: config.durationSec,
       histogram,
     });
-    const ticks1 = cpuTicks(child.pid);
+    const ticks1 = cpuTicksSplit(child.pid);
     const switches1 = involuntarySwitches(child.pid);
     const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
 
@@ -134,7 +137,9 @@ async function runOne(variant, round, position, tmpDir) {
     const { lines, lastLine } = countLines(logFile);
     const served = warm['2xx'] + warm.non2xx + result['2xx'] + result.non2xx;
     const ok = result['2xx'];
-    const ticks = ticks1 - ticks0;
+    const userTicks = ticks1.user - ticks0.user;
+    const systemTicks = ticks1.system - ticks0.system;
+    const ticks = userTicks + systemTicks;
     return {
       variant,
       round,
@@ -146,6 +151,9 @@ async function runOne(variant, round, position, tmpDir) {
       wallSec,
       reqPerSec: ok / wallSec,
       cpuTicks: ticks,
+      userTicks,
+      systemTicks,
+      systemShare: ticks > 0 ? systemTicks / ticks : Number.NaN,
       cpuUsPerReq: ok > 0 ? ((ticks / CLK_TCK) * 1e6) / ok : Number.NaN,
       serverCpuUtil: ticks / CLK_TCK / wallSec,
       latencyMs: {
@@ -211,8 +219,18 @@ function packageVersion(name) {
 }
 
 function commandLine() {
-  const given = argv;
-  return `pnpm --filter @immo/benchmarks bench${given.length ? ` -- ${given.join(' ')}` : ''}`;
+  const given = argv.length ? ` ${argv.join(' ')}` : '';
+  // Run with another Node binary (e.g. from the npm package `node`): say so.
+  let systemNode = null;
+  try {
+    systemNode = realpathSync(execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim());
+  } catch {
+    // no node on PATH
+  }
+  if (systemNode && realpathSync(process.execPath) !== systemNode) {
+    return `${process.execPath} benchmarks/src/run.mjs${given}`;
+  }
+  return `pnpm --filter @immo/benchmarks bench${given ? ` --${given}` : ''}`;
 }
 
 async function main() {
@@ -257,7 +275,13 @@ async function main() {
   const date = result.machine.date.slice(0, 10);
   const out = args.out
     ? path.resolve(args.out)
-    : path.join(here, '..', 'results', quick ? 'quick' : '', `http-${date}.json`);
+    : path.join(
+        here,
+        '..',
+        'results',
+        quick ? 'quick' : '',
+        `http-${date}${args.tag ? `-${args.tag}` : ''}.json`,
+      );
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 
@@ -266,7 +290,7 @@ async function main() {
     `${runs.length} runs in ${fmt(result.elapsedSec, 0)} s; results in ${path.relative(process.cwd(), out)}`,
   );
   if (quick) {
-    console.log('fewer than 9 rounds: a quick run, written under results/quick/ and not used by report.mjs');
+    console.log('fewer than 9 rounds: a quick run, marked "quick" and not used by report.mjs');
   } else if (!args.out) {
     console.log(`regenerated ${path.relative(process.cwd(), generateReport())}`);
   }

@@ -28,6 +28,15 @@ async function build() {
       return Fastify({ logger: false });
     case 'F_log':
       return Fastify({ logger: { level: 'info', stream: dest } });
+    case 'F_log-als': {
+      // Diagnostic, not in the default set: F_log plus what correlation needs on
+      // Node 20 (an AsyncLocalStorage.run around each request), to size that part.
+      const { AsyncLocalStorage } = await import('node:async_hooks');
+      const als = new AsyncLocalStorage();
+      const app = Fastify({ logger: { level: 'info', stream: dest } });
+      app.addHook('onRequest', (request, _reply, done) => als.run({ requestId: request.id }, done));
+      return app;
+    }
     case 'immo':
     case 'immo-noredact': {
       const { createLogger } = await import('@immo/logger');
