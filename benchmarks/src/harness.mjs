@@ -1,7 +1,7 @@
 // Process plumbing shared by run.mjs (CPU time) and instructions.mjs (callgrind):
 // pinning, fresh server children, load generation, log-file checks.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,9 +63,43 @@ export function involuntarySwitches(pid) {
   }
 }
 
+/** How many cores' worth of CPU the whole machine used over `ms` (from /proc/stat). */
+export async function machineBusyCores(ms = 1000) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = read();
+  const total = b.total - a.total;
+  return total > 0 ? (1 - (b.idle - a.idle) / total) * os.cpus().length : 0;
+}
+
+/**
+ * Waits (at most `maxWaitMs`) until the machine is quiet: between runs none of
+ * our processes work, so what is busy is someone else, who would share the cores.
+ */
+export async function waitForQuiet({ maxBusyCores, maxWaitMs }) {
+  const t0 = Date.now();
+  for (;;) {
+    const busy = await machineBusyCores(1000);
+    const waitedMs = Date.now() - t0;
+    if (busy <= maxBusyCores || waitedMs >= maxWaitMs)
+      return { busyCores: busy, waitedMs, quiet: busy <= maxBusyCores };
+  }
+}
+
 const live = new Set();
+const tmpDirs = new Set();
+/** Temp folders removed on exit, including exit by signal. */
+export function trackTmpDir(dir) {
+  tmpDirs.add(dir);
+  return dir;
+}
 function killAll() {
   for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
 }
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM']) {

@@ -4,6 +4,7 @@
 //   pnpm --filter @immo/benchmarks bench [--rounds 9] [--duration 5] [--warmup 2]
 //     [--connections 10] [--variants fastify-nolog,F_log,immo,immo-noredact]
 //     [--cpu-prof-dir DIR] [--out FILE] [--tag NAME (file becomes http-<date>-NAME.json)]
+//     [--quiet-cores 0.3] [--quiet-wait 180] [--min-util 0.85] [--retries 3]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,6 +28,8 @@ import {
   SERVER_CORE,
   startServer,
   stopServer,
+  trackTmpDir,
+  waitForQuiet,
 } from './harness.mjs';
 import { loadavg, machineFacts } from './machine.mjs';
 import { generateReport } from './report.mjs';
@@ -50,6 +53,10 @@ const { values: args } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     out: { type: 'string' },
     tag: { type: 'string' },
+    'quiet-cores': { type: 'string', default: '0.3' },
+    'quiet-wait': { type: 'string', default: '180' },
+    'min-util': { type: 'string', default: '0.85' },
+    retries: { type: 'string', default: '3' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -74,12 +81,25 @@ const config = {
     .filter(Boolean),
   cpuProfDir: args['cpu-prof-dir'] ? path.resolve(args['cpu-prof-dir']) : undefined,
   url: ROUTE_URL,
+  // Quiet gate: before each run, wait up to quietWaitSec for the machine to use
+  // at most quietCores cores (someone else's work would share ours).
+  quietCores: Number(args['quiet-cores']),
+  quietWaitSec: Number(args['quiet-wait']),
+  // A round counts only if every run in it kept the server at least minUtil busy;
+  // otherwise the client was starved, CPU/request is inflated, and the round is
+  // run again (at most `retries` times; a round that never passes is kept and flagged).
+  minUtil: Number(args['min-util']),
+  retries: Number(args.retries),
 };
 for (const v of config.variants) {
   if (!ALL_VARIANTS.includes(v) && !EXTRA_VARIANTS.includes(v))
     fail(`--variants: unknown variant "${v}" (known: ${ALL_VARIANTS.join(', ')})`);
 }
 if (!(config.warmupSec >= 0)) fail('--warmup: expected a number of seconds >= 0');
+if (!(config.quietCores >= 0)) fail('--quiet-cores: expected a number of cores >= 0');
+if (!(config.quietWaitSec >= 0)) fail('--quiet-wait: expected a number of seconds >= 0');
+if (!(config.minUtil >= 0 && config.minUtil <= 1)) fail('--min-util: expected a fraction between 0 and 1');
+if (!(Number.isInteger(config.retries) && config.retries >= 0)) fail('--retries: expected an integer >= 0');
 
 function positiveInt(name) {
   const n = Number(args[name]);
@@ -234,18 +254,37 @@ function commandLine() {
 }
 
 async function main() {
-  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'immo-http-bench-'));
+  const tmpDir = trackTmpDir(mkdtempSync(path.join(os.tmpdir(), 'immo-http-bench-')));
   const runs = [];
+  const discarded = [];
   const started = Date.now();
   try {
     for (let round = 0; round < config.rounds; round++) {
       const order = rotate(config.variants, round);
-      for (const [position, variant] of order.entries()) {
-        const r = await runOne(variant, round, position, tmpDir);
-        runs.push(r);
+      for (let attempt = 0; ; attempt++) {
+        const roundRuns = [];
+        for (const [position, variant] of order.entries()) {
+          const gate = await waitForQuiet({
+            maxBusyCores: config.quietCores,
+            maxWaitMs: config.quietWaitSec * 1000,
+          });
+          const r = await runOne(variant, round, position, tmpDir);
+          Object.assign(r, { attempt, quietGate: gate });
+          roundRuns.push(r);
+          console.log(
+            `round ${round + 1}/${config.rounds}${attempt ? ` (retry ${attempt})` : ''} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  server ${fmt(r.serverCpuUtil * 100, 0)} %  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  others ${fmt(gate.busyCores)} cores${gate.waitedMs > 1500 ? ` (waited ${fmt(gate.waitedMs / 1000, 0)} s)` : ''}`,
+          );
+        }
+        const starved = roundRuns.filter((r) => !(r.serverCpuUtil >= config.minUtil));
+        if (starved.length === 0 || attempt >= config.retries) {
+          for (const r of roundRuns) r.roundValid = starved.length === 0;
+          runs.push(...roundRuns);
+          break;
+        }
         console.log(
-          `round ${round + 1}/${config.rounds} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  load ${r.loadavgBefore[0]}  preempted ${r.involuntarySwitches}`,
+          `round ${round + 1}: server below ${config.minUtil * 100} % busy in ${starved.map((r) => r.variant).join(', ')} (client starved): running the round again`,
         );
+        discarded.push(...roundRuns);
       }
     }
   } finally {
@@ -269,7 +308,11 @@ async function main() {
     elapsedSec: (Date.now() - started) / 1000,
     baseline,
     summary,
+    roundsRepeated: new Set(discarded.map((r) => r.round)).size,
+    runsDiscarded: discarded.length,
+    roundsNotSaturated: new Set(runs.filter((r) => !r.roundValid).map((r) => r.round)).size,
     runs,
+    discarded,
   };
 
   const date = result.machine.date.slice(0, 10);

@@ -2,7 +2,7 @@
 // Compares raw pino, pino with its own `redact` paths, and @immo/logger with
 // redaction off and with the default redaction. Usage (after `pnpm --filter @immo/logger build`):
 //   pnpm --filter @immo/logger bench [--rounds 11] [--batch 20000] [--chunk 1000] [--batches 5]
-//     [--sink noop,file] [--variants pino,pino-redact,immo-noredact,immo]
+//     [--sink noop,file] [--variants pino,pino-redact,immo-noredact,immo] [--quiet-cores 0.3] [--quiet-wait 60]
 //
 // Sinks: `noop` is a plain stream whose write() only counts the string pino
 // hands it, so every line is fully serialised but no I/O happens (the logger's
@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
     sink: { type: 'string', default: 'noop,file' },
     variants: { type: 'string', default: ALL_VARIANTS.join(',') },
     out: { type: 'string' },
+    'quiet-cores': { type: 'string', default: '0.3' },
+    'quiet-wait': { type: 'string', default: '60' },
   },
 });
 const config = {
@@ -50,6 +52,9 @@ const config = {
   batchesPerRound: int('batches'),
   warmupBatches: int('warmup'),
   chunk: int('chunk'),
+  // Busy cores (others' work) tolerated before a round starts, and how long to wait for that.
+  quietCores: Number(args['quiet-cores']),
+  quietWaitSec: Number(args['quiet-wait']),
   sinks: list('sink', ['noop', 'file']),
   variants: list('variants', ALL_VARIANTS),
 };
@@ -243,6 +248,32 @@ async function lastLineOf(sink) {
   return text.slice(text.lastIndexOf('\n') + 1);
 }
 
+// Quiet gate before each round: on a small shared machine someone else's work
+// would share the core and inflate whichever variant happens to be running.
+async function busyCores(ms) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = read();
+  return b.total > a.total ? (1 - (b.idle - a.idle) / (b.total - a.total)) * os.cpus().length : 0;
+}
+async function waitForQuiet() {
+  const t0 = Date.now();
+  for (;;) {
+    let busy = 0;
+    try {
+      busy = await busyCores(500);
+    } catch {
+      return { busyCores: Number.NaN, waitedMs: 0 }; // no /proc: no gate
+    }
+    if (busy <= config.quietCores || Date.now() - t0 >= config.quietWaitSec * 1000)
+      return { busyCores: busy, waitedMs: Date.now() - t0 };
+  }
+}
+
 async function benchSink(kind) {
   const setups = [];
   for (const variant of config.variants) {
@@ -274,6 +305,7 @@ async function benchSink(kind) {
     await drain(s.sink);
   }
 
+  const gates = [];
   for (let w = 0; w < config.warmupBatches; w++) {
     for (const s of setups) {
       await timedBatch(s.log, s.sink, config.batch);
@@ -282,6 +314,7 @@ async function benchSink(kind) {
   }
 
   for (let round = 0; round < config.rounds; round++) {
+    gates.push(await waitForQuiet());
     const k = round % setups.length;
     const order = [...setups.slice(k), ...setups.slice(0, k)];
     for (const s of order) {
@@ -308,7 +341,7 @@ async function benchSink(kind) {
     };
     if (s.sink.file) s.sink.stream.end();
   }
-  return { sink: kind, baseline: base.variant, summary };
+  return { sink: kind, baseline: base.variant, summary, quietGates: gates };
 }
 
 export function table(result) {
