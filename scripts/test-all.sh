@@ -8,7 +8,7 @@ node scripts/check-node.mjs || exit 1
 bash scripts/pnpm.sh install --frozen-lockfile || exit 1
 # The local registry used by the release test lives outside the workspace (its overrides must not
 # touch our lockfile); install it here so the release test finds it.
-(cd tooling/registry && npm install --no-audit --no-fund --loglevel=error) || exit 1
+(cd tooling/registry && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 rm -f packages/*/test-results.json apps/*/test-results.json tooling/*/test-results.json
 status=0
 bash scripts/pnpm.sh exec biome check . || status=1
