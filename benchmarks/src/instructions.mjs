@@ -22,7 +22,7 @@ import {
   startServer,
   stopServer,
 } from './harness.mjs';
-import { machineFacts } from './machine.mjs';
+import { gitState, machineFacts } from './machine.mjs';
 import { fmt, rotate, summarise } from './stats.mjs';
 import { instructionsTable } from './tables.mjs';
 
@@ -155,6 +155,7 @@ async function main() {
     kind: 'http-instructions',
     command: `pnpm --filter @immo/benchmarks instructions${given ? ` -- ${given}` : ''}`,
     machine: machineFacts(),
+    git: gitState(path.join(here, '..', '..')),
     valgrind: execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim(),
     config: { ...config, pinned },
     elapsedSec: (Date.now() - started) / 1000,

@@ -1,4 +1,5 @@
 // Facts about the machine a result was measured on, stored next to every result.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -27,5 +28,19 @@ export function loadavg() {
     return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
   } catch {
     return os.loadavg();
+  }
+}
+
+/** The commit measured, and whether the measured packages had uncommitted changes. */
+export function gitState(cwd, paths = ['packages/logger', 'packages/redact']) {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', ...paths.map((p) => `${p}/src`)], {
+      cwd,
+      encoding: 'utf8',
+    }).trim();
+    return { commit, uncommittedSrc: dirty ? dirty.split('\n').length : 0 };
+  } catch {
+    return null;
   }
 }

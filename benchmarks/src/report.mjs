@@ -83,6 +83,11 @@ function pairedBetween(sinkResult, a, b) {
   return summarise(xa.map((v, i) => v / xb[i]));
 }
 
+function gitLine(g) {
+  if (!g) return '';
+  return ` Code measured: commit \`${g.commit}\`${g.uncommittedSrc ? ` plus ${g.uncommittedSrc} uncommitted file(s) under packages/{logger,redact}/src` : ''}.`;
+}
+
 function machineLine(m) {
   if (!m) return 'unknown machine';
   return `${m.cpuModel ?? 'unknown CPU'}, ${m.cores ?? '?'} cores, Node ${m.node}, measured ${m.date}`;
@@ -99,7 +104,7 @@ function instructionsSection(instr) {
     `${machineLine(d.machine)}; ${d.valgrind}. ${c.rounds} alternating rounds, fresh server per run under ` +
       `\`valgrind --tool=callgrind --instr-atstart=no\`; ${c.warmupRequests} warm-up requests uninstrumented, then ` +
       `instrumentation on and counters zeroed (\`callgrind_control -i on\`, \`-z\`), exactly ${c.requests} requests ` +
-      `over ${c.connections} connections, dump (\`-d\`). Same route, sink and pinning as above.`,
+      `over ${c.connections} connections, dump (\`-d\`). Same route, sink and pinning as above.${gitLine(d.git)}`,
     '',
     instructionsTable(d),
     '',
@@ -193,9 +198,19 @@ function httpSection(http) {
       `${c.pinned ? '' : ' (NOT pinned: taskset was unavailable)'}; whole run ${fmt(d.elapsedSec / 60, 1)} min. ` +
       `1-minute load average before the measured windows: ${fmt(Math.min(...loads))}–${fmt(Math.max(...loads))}` +
       (switches.length
-        ? `; the server's main thread was preempted (involuntary context switches) ${fmt(summarise(switches).median, 0)} times per measured window (median; ${fmt(Math.min(...switches), 0)}–${fmt(Math.max(...switches), 0)}), a sign of other work on its core.`
-        : '.'),
+        ? `; the server's main thread was preempted (involuntary context switches) ${fmt(summarise(switches).median, 0)} times per measured window (median; ${fmt(Math.min(...switches), 0)}–${fmt(Math.max(...switches), 0)}), counting preemption by its own libuv threads that write the log file (fastify-nolog, which writes none, shows the rest).`
+        : '.') +
+      gitLine(d.git),
     '',
+    ...(c.minUtil !== undefined
+      ? [
+          `Before each run the harness waited (up to ${c.quietWaitSec} s) until other processes used at most ${c.quietCores} cores; ` +
+            `a round in which any server was below ${fmt(c.minUtil * 100, 0)} % busy (a starved client) was run again, up to ${c.retries} times. ` +
+            `Rounds repeated: ${d.roundsRepeated} (${d.runsDiscarded} runs discarded, kept in the results file); ` +
+            `rounds kept although never saturated: ${d.roundsNotSaturated}.`,
+          '',
+        ]
+      : []),
     httpTable(d),
     '',
     'Absolute figures are medians over rounds; ratios are the median of per-round paired ratios (each round ran every',
@@ -241,7 +256,7 @@ function loggerSection(logger) {
       `IBAN and token). ${c.rounds} alternating rounds; per round each variant runs ${c.batchesPerRound} batches of ` +
       `${c.batch} calls (timed in chunks of ${c.chunk}), after ${c.warmupBatches} warm-up batches; a round's figure is ` +
       'the median batch. pino `redact` paths: ' +
-      `${c.pinoRedactPaths.map((p) => `\`${p}\``).join(', ')}.`,
+      `${c.pinoRedactPaths.map((p) => `\`${p}\``).join(', ')}.${gitLine(d.git)}`,
     '',
     'Variants: `pino` = `pino({ level: "info" }, sink)`; `pino-redact` = the same plus `redact: { paths }`; ' +
       '`immo-noredact` = `createLogger({ service, version, env, level: "info", redact: false, destination: sink })`; ' +

@@ -31,7 +31,7 @@ import {
   trackTmpDir,
   waitForQuiet,
 } from './harness.mjs';
-import { loadavg, machineFacts } from './machine.mjs';
+import { gitState, loadavg, machineFacts } from './machine.mjs';
 import { generateReport } from './report.mjs';
 import { fmt, rotate, summarise } from './stats.mjs';
 import { httpTable } from './tables.mjs';
@@ -298,6 +298,7 @@ async function main() {
     command: commandLine(),
     quick,
     machine: machineFacts(),
+    git: gitState(path.join(here, '..', '..')),
     versions: {
       fastify: packageVersion('fastify'),
       pino: packageVersion('pino'),

@@ -383,6 +383,23 @@ const payload = {
   command: `pnpm --filter @immo/logger bench${given ? ` -- ${given}` : ''}`,
   quick,
   machine: { cpuModel, cores: os.cpus().length, node: process.version, date: new Date().toISOString() },
+  git: (() => {
+    try {
+      const cwd = path.join(here, '..', '..', '..');
+      const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+      const dirty = execFileSync(
+        'git',
+        ['status', '--porcelain', '--', 'packages/logger/src', 'packages/redact/src'],
+        {
+          cwd,
+          encoding: 'utf8',
+        },
+      ).trim();
+      return { commit, uncommittedSrc: dirty ? dirty.split('\n').length : 0 };
+    } catch {
+      return null;
+    }
+  })(),
   versions: {
     pino: createRequire(import.meta.url)('pino/package.json').version,
     '@immo/logger': JSON.parse(readFileSync(path.join(here, '..', 'package.json'), 'utf8')).version,
