@@ -23,6 +23,10 @@ function refs(name, iterations) {
       // V8 writes and patches machine code at run time; valgrind must notice.
       '--smc-check=all-non-file',
       process.execPath,
+      // Optimizing compiles and GC on background threads finish at times that depend on valgrind's
+      // thread scheduling (two runs of one build differed by thousands per op); --predictable runs
+      // them on the main thread with fixed seeds, and repeated runs then agree to the instruction.
+      '--predictable',
       workload,
       name,
       String(iterations),

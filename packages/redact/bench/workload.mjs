@@ -3,7 +3,8 @@
 // The inputs are the ones bench/run.mjs times, plus typical short hot strings and the object shape the
 // @immo/logger bench logs (packages/logger/bench/run.mjs), so instruction counts and ns/op describe
 // the same work.
-import { createRedactor } from '../dist/index.js';
+// REDACT_DIST points at another build (an absolute path to its index.js) for before/after comparisons.
+const { createRedactor } = await import(process.env.REDACT_DIST ?? '../dist/index.js');
 
 export const clean = {
   msg: 'request completed',

@@ -46,7 +46,10 @@ const KEY_CACHE_LIMIT = 10_000;
 const KEY_CACHE_MAX_KEY_LENGTH = 256;
 const hasOwn = Object.hasOwn;
 const objectProto = Object.prototype;
-const THREW: unique symbol = Symbol('threw');
+// Returned by the walker for a value that needs no change. Comparing against one private constant is a
+// single pointer compare; comparing the result with the input (strings, numbers, objects and NaN mixed
+// at one site) made V8 call its generic equality builtin for every property.
+const KEEP: unique symbol = Symbol('keep');
 
 function isError(value: object): value is Error {
   return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
@@ -58,11 +61,6 @@ function setProp(target: Record<string, unknown>, key: string, value: unknown): 
   } else {
     target[key] = value;
   }
-}
-
-// Unchanged means identical, where NaN counts as identical to itself.
-function same(a: unknown, b: unknown): boolean {
-  return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
 
 // No card issuer prefix starts with 0 or 1; a millisecond timestamp (1.7e12) is rejected here without
@@ -108,15 +106,15 @@ class RedactorImpl implements Redactor {
 
   redact<T>(value: T): T {
     // Primitives other than strings and large integers cannot hold PII: skip the walker entirely.
-    const t = typeof value;
-    if (value === null || t === 'undefined' || t === 'boolean' || t === 'symbol' || t === 'function') {
-      return value;
-    }
-    if (t === 'string') return this.redactString(value as string) as T;
+    // (`typeof x === '...'` compiles to a type check; a stored typeof result is a string to compare.)
+    if (typeof value === 'string') return this.redactString(value) as T;
+    if (typeof value !== 'object' && typeof value !== 'number' && typeof value !== 'bigint') return value;
+    if (value === null) return value;
     const walk = this.idle ?? new Walk(this);
     this.idle = undefined;
     try {
-      return walk.run(value) as T;
+      const r = walk.run(value);
+      return (r === KEEP ? value : r) as T;
     } catch {
       return UNREDACTABLE as T;
     } finally {
@@ -195,6 +193,7 @@ class Walk {
     this.cardsInNumbers = c.cardsInNumbers;
   }
 
+  /** Returns {@link KEEP} when `value` needs no change. */
   run(value: unknown): unknown {
     return this.walk(value, 0);
   }
@@ -216,26 +215,40 @@ class Walk {
     }
   }
 
+  /** The redacted form of `v`, or {@link KEEP} when `v` needs no change. */
   private walk(v: unknown, depth: number): unknown {
-    if (++this.nodes > this.maxNodes) return TRUNCATED_SIZE;
-    switch (typeof v) {
-      case 'string':
-        return scanString(v, this.scan);
-      case 'object':
-        return v === null ? v : this.walkObject(v, depth);
-      case 'number':
-        return this.cardsInNumbers && v >= 1e12 && v < 1e19 && Number.isInteger(v) && leadingDigit(v) >= 2
-          ? this.numberAsCard(v, String(v))
-          : v;
-      case 'bigint':
-        return this.cardsInNumbers && v >= 1_000_000_000_000n ? this.numberAsCard(v, String(v)) : v;
-      default:
-        return v;
+    if (++this.nodes > this.maxNodes) return v === TRUNCATED_SIZE ? KEEP : TRUNCATED_SIZE;
+    if (typeof v === 'string') {
+      const r = scanString(v, this.scan);
+      return r === v ? KEEP : r;
     }
+    if (typeof v === 'number') {
+      return this.cardsInNumbers && v >= 1e12 && v < 1e19 && Number.isInteger(v) && leadingDigit(v) >= 2
+        ? this.numberAsCard(String(v))
+        : KEEP;
+    }
+    if (typeof v === 'object') return v === null ? KEEP : this.walkObject(v, depth);
+    if (typeof v === 'bigint') {
+      return this.cardsInNumbers && v >= 1_000_000_000_000n ? this.numberAsCard(String(v)) : KEEP;
+    }
+    return KEEP;
   }
 
-  private numberAsCard(v: number | bigint, digits: string): unknown {
-    return isCardNumber(digits) ? cardCensor(digits) : v;
+  /** {@link walk}, but the value itself instead of {@link KEEP}: for places that always write. */
+  private walkValue(v: unknown, depth: number): unknown {
+    const r = this.walk(v, depth);
+    return r === KEEP ? v : r;
+  }
+
+  private numberAsCard(digits: string): unknown {
+    return isCardNumber(digits) ? cardCensor(digits) : KEEP;
+  }
+
+  // The value of a sensitive key. null and undefined stay (they hold nothing), and so does a value that
+  // already is the censor, so that redacting redacted output returns the same reference.
+  private censor(v: unknown): unknown {
+    if (++this.nodes > this.maxNodes) return v === TRUNCATED_SIZE ? KEEP : TRUNCATED_SIZE;
+    return v == null || v === CENSOR ? KEEP : CENSOR;
   }
 
   private walkObject(o: object, depth: number): unknown {
@@ -265,7 +278,7 @@ class Walk {
   }
 
   private walkSpecial(o: object, depth: number): unknown {
-    if (o instanceof Date || o instanceof RegExp) return o;
+    if (o instanceof Date || o instanceof RegExp) return KEEP;
     if (ArrayBuffer.isView(o)) return binaryMarker(o.byteLength);
     if (
       o instanceof ArrayBuffer ||
@@ -277,9 +290,9 @@ class Walk {
     if (o instanceof Map) return this.walkMap(o, depth);
     if (o instanceof Set) return this.walkSet(o, depth);
     if (o instanceof Promise || o instanceof WeakMap || o instanceof WeakSet || o instanceof WeakRef)
-      return o;
+      return KEEP;
     if (o instanceof String || o instanceof Number || o instanceof Boolean)
-      return this.walk(o.valueOf(), depth);
+      return this.walkValue(o.valueOf(), depth);
     const toJSON = (o as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return this.walkToJSON(o, toJSON, depth);
     return this.walkProps(o, depth, true);
@@ -294,9 +307,8 @@ class Walk {
       return UNREDACTABLE;
     }
     if (json === o) return this.walkProps(o, depth, true);
-    const r = this.walk(json, depth);
     // Even a clean result replaces the original: the caller must log the toJSON() output we scanned.
-    return r;
+    return this.walkValue(json, depth);
   }
 
   /**
@@ -313,33 +325,31 @@ class Walk {
     for (const key in src) {
       if (checkOwn && !hasOwn(src, key)) continue;
       let v: unknown;
+      // A flag rather than a sentinel value: comparing v (any type) with a sentinel cost a call to V8's
+      // generic equality builtin per property.
+      let threw = false;
       try {
         v = src[key];
       } catch {
-        v = THREW;
+        threw = true;
       }
       const d = this.owner.keyDecision(key);
       let r: unknown;
       let outKey = key;
-      if (v === THREW) {
+      if (threw) {
         r = UNREDACTABLE;
         ++this.nodes;
       } else if (d === 0) {
         r = this.walk(v, depth + 1);
       } else if (d === 1) {
-        r = ++this.nodes > this.maxNodes ? TRUNCATED_SIZE : v == null ? v : CENSOR;
+        r = this.censor(v);
       } else {
         outKey = d.key;
-        r = d.sensitive
-          ? ++this.nodes > this.maxNodes
-            ? TRUNCATED_SIZE
-            : v == null
-              ? v
-              : CENSOR
-          : this.walk(v, depth + 1);
+        r = d.sensitive ? this.censor(v) : this.walk(v, depth + 1);
       }
       if (out === undefined) {
-        if (same(r, v) && outKey === key) {
+        // A decision object always renames the key (see keyDecision), so only 0 and 1 keep it.
+        if (r === KEEP && typeof d === 'number') {
           scratch[this.top++] = key;
           scratch[this.top++] = v;
           continue;
@@ -350,10 +360,10 @@ class Walk {
           if (checkOwn || hasOwn(src, prefixKey)) setProp(out, prefixKey, scratch[k + 1]);
         }
       }
-      if (checkOwn || hasOwn(src, key)) setProp(out, outKey, r);
+      if (checkOwn || hasOwn(src, key)) setProp(out, outKey, r === KEEP ? v : r);
       if (this.nodes > this.maxNodes) break;
     }
-    return out === undefined ? o : out;
+    return out === undefined ? KEEP : out;
   }
 
   private walkArray(a: readonly unknown[], depth: number): unknown {
@@ -368,21 +378,20 @@ class Walk {
         v = a[i];
         r = this.walk(v, depth + 1);
       } catch {
-        v = THREW;
         r = UNREDACTABLE;
       }
       if (out === undefined) {
-        if (same(r, v)) {
+        if (r === KEEP) {
           scratch[this.top++] = v;
           continue;
         }
         out = [];
         for (let k = base; k < this.top; k++) out.push(scratch[k]);
       }
-      out.push(r);
+      out.push(r === KEEP ? v : r);
       if (this.nodes > this.maxNodes) break;
     }
-    return out === undefined ? a : out;
+    return out === undefined ? KEEP : out;
   }
 
   private walkMap(m: Map<unknown, unknown>, depth: number): unknown {
@@ -390,25 +399,20 @@ class Walk {
     const base = this.top;
     let out: Map<unknown, unknown> | undefined;
     for (const [k, v] of m) {
-      let rk: unknown = k;
+      let rk: unknown = KEEP;
       let rv: unknown;
       if (typeof k === 'string') {
         const d = this.owner.keyDecision(k);
         const sensitive = d === 1 || (d !== 0 && d.sensitive);
-        if (d !== 0 && d !== 1) rk = d.key;
-        rv = sensitive
-          ? ++this.nodes > this.maxNodes
-            ? TRUNCATED_SIZE
-            : v == null
-              ? v
-              : CENSOR
-          : this.walk(v, depth + 1);
+        if (typeof d === 'object') rk = d.key;
+        rv = sensitive ? this.censor(v) : this.walk(v, depth + 1);
       } else {
         rk = this.walk(k, depth + 1);
         rv = this.walk(v, depth + 1);
       }
+      if (rk === KEEP) rk = k;
       if (out === undefined) {
-        if (same(rk, k) && same(rv, v)) {
+        if (rk === k && rv === KEEP) {
           scratch[this.top++] = k;
           scratch[this.top++] = v;
           continue;
@@ -416,10 +420,10 @@ class Walk {
         out = new Map();
         for (let i = base; i < this.top; i += 2) out.set(scratch[i], scratch[i + 1]);
       }
-      out.set(rk, rv);
+      out.set(rk, rv === KEEP ? v : rv);
       if (this.nodes > this.maxNodes) break;
     }
-    return out === undefined ? m : out;
+    return out === undefined ? KEEP : out;
   }
 
   private walkSet(s: Set<unknown>, depth: number): unknown {
@@ -429,17 +433,17 @@ class Walk {
     for (const v of s) {
       const r = this.walk(v, depth + 1);
       if (out === undefined) {
-        if (same(r, v)) {
+        if (r === KEEP) {
           scratch[this.top++] = v;
           continue;
         }
         out = new Set();
         for (let i = base; i < this.top; i++) out.add(scratch[i]);
       }
-      out.add(r);
+      out.add(r === KEEP ? v : r);
       if (this.nodes > this.maxNodes) break;
     }
-    return out === undefined ? s : out;
+    return out === undefined ? KEEP : out;
   }
 
   private readField(e: object, key: string, depth: number): unknown {
@@ -449,7 +453,7 @@ class Walk {
     } catch {
       return UNREDACTABLE;
     }
-    return this.walk(v, depth + 1);
+    return this.walkValue(v, depth + 1);
   }
 
   // Shaped like pino-std-serializers' err (and errWithCause) output so log pipelines see one format.
@@ -471,7 +475,7 @@ class Walk {
     } catch {
       errors = undefined;
     }
-    if (Array.isArray(errors)) out.aggregateErrors = this.walk(errors, depth + 1);
+    if (Array.isArray(errors)) out.aggregateErrors = this.walkValue(errors, depth + 1);
     for (const key in e) {
       if (!hasOwn(e, key) || key === 'cause' || hasOwn(out, key)) continue;
       let v: unknown;
@@ -483,11 +487,11 @@ class Walk {
       }
       const d = this.owner.keyDecision(key);
       if (d === 0) {
-        setProp(out, key, this.walk(v, depth + 1));
+        setProp(out, key, this.walkValue(v, depth + 1));
       } else {
         const sensitive = d === 1 || d.sensitive;
         const outKey = d === 1 ? key : d.key;
-        setProp(out, outKey, sensitive ? (v == null ? v : CENSOR) : this.walk(v, depth + 1));
+        setProp(out, outKey, sensitive ? (v == null ? v : CENSOR) : this.walkValue(v, depth + 1));
       }
       if (this.nodes > this.maxNodes) return out;
     }
