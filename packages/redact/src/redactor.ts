@@ -43,6 +43,8 @@ const {
 type KeyDecision = 0 | 1 | { readonly sensitive: boolean; readonly key: string };
 
 const KEY_CACHE_LIMIT = 10_000;
+// Per-position memo (see Walk): positions 0..SLOTS-1 of a pass, i.e. the first SLOTS values walked.
+const SLOTS = 256;
 const KEY_CACHE_MAX_KEY_LENGTH = 256;
 const hasOwn = Object.hasOwn;
 const objectProto = Object.prototype;
@@ -82,6 +84,14 @@ class RedactorImpl implements Redactor {
   private readonly maxNodes: number;
   private readonly cardsInNumbers: boolean;
   private readonly keyCache = new Map<string, KeyDecision>();
+  /**
+   * @internal The key last seen at each walk position and its decision. A logger redacts objects of a
+   * few shapes over and over, so the key at position n is usually the one seen there last time: one
+   * string compare instead of a hash lookup. Filled with '' so the arrays only ever hold one type.
+   */
+  readonly slotKeys: string[] = new Array<string>(SLOTS).fill('');
+  /** @internal */
+  readonly slotDecisions: KeyDecision[] = new Array<KeyDecision>(SLOTS).fill(0);
 
   // Per-call state. redact() is synchronous, but a getter may call redact() again, so a nested call
   // gets its own walker (see acquire()).
@@ -176,6 +186,8 @@ class Walk {
   private readonly maxDepth: number;
   private readonly maxNodes: number;
   private readonly cardsInNumbers: boolean;
+  private readonly slotKeys: string[];
+  private readonly slotDecisions: KeyDecision[];
   private nodes = 0;
   private readonly path: object[] = [];
   private pathLen = 0;
@@ -191,6 +203,23 @@ class Walk {
     this.maxDepth = c.maxDepth;
     this.maxNodes = c.maxNodes;
     this.cardsInNumbers = c.cardsInNumbers;
+    this.slotKeys = owner.slotKeys;
+    this.slotDecisions = owner.slotDecisions;
+  }
+
+  /** keyDecision() through the per-position memo; `slot` is the node count when the key is read. */
+  private keyAt(key: string, slot: number): KeyDecision {
+    if (slot < SLOTS) {
+      if (this.slotKeys[slot] === key) return this.slotDecisions[slot] as KeyDecision;
+      const d = this.owner.keyDecision(key);
+      // Same bound as the key cache: the memo must not keep a huge key alive.
+      if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
+        this.slotKeys[slot] = key;
+        this.slotDecisions[slot] = d;
+      }
+      return d;
+    }
+    return this.owner.keyDecision(key);
   }
 
   /** Returns {@link KEEP} when `value` needs no change. */
@@ -333,7 +362,7 @@ class Walk {
       } catch {
         threw = true;
       }
-      const d = this.owner.keyDecision(key);
+      const d = this.keyAt(key, this.nodes);
       let r: unknown;
       let outKey = key;
       if (threw) {
