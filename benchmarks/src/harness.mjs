@@ -164,8 +164,11 @@ export function stopServer(child, timeoutMs = 15_000) {
   });
 }
 
-/** One autocannon run: for `duration` seconds or exactly `amount` requests; 2xx latencies go to `histogram`. */
-export function cannon(port, { connections, duration, amount, histogram }) {
+/**
+ * One autocannon run: for `duration` seconds or exactly `amount` requests, as fast as
+ * possible or at `rate` requests/s; 2xx latencies go to `histogram`.
+ */
+export function cannon(port, { connections, duration, amount, histogram, rate }) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -173,6 +176,8 @@ export function cannon(port, { connections, duration, amount, histogram }) {
         connections,
         pipelining: 1,
         ...(amount ? { amount } : { duration }),
+        // Fixed offered load (requests/s over all connections) instead of as fast as possible.
+        ...(rate ? { overallRate: rate } : {}),
         timeout: amount ? 120 : 10,
       },
       (err, result) => (err ? reject(err) : resolve(result)),

@@ -4,7 +4,7 @@
 //   pnpm --filter @immo/benchmarks bench [--rounds 9] [--duration 5] [--warmup 2]
 //     [--connections 10] [--variants fastify-nolog,F_log,immo,immo-noredact]
 //     [--cpu-prof-dir DIR] [--out FILE] [--tag NAME (file becomes http-<date>-NAME.json)]
-//     [--quiet-cores 0.3] [--quiet-wait 180] [--min-util 0.85] [--retries 3]
+//     [--quiet-cores 0.3] [--quiet-wait 180] [--min-util 0.85] [--retries 3] [--rate REQ_PER_S]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -57,6 +57,7 @@ const { values: args } = parseArgs({
     'quiet-wait': { type: 'string', default: '180' },
     'min-util': { type: 'string', default: '0.85' },
     retries: { type: 'string', default: '3' },
+    rate: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -90,12 +91,17 @@ const config = {
   // run again (at most `retries` times; a round that never passes is kept and flagged).
   minUtil: Number(args['min-util']),
   retries: Number(args.retries),
+  // Fixed-rate mode: offered load in requests/s. The server then runs below
+  // saturation in every variant, so CPU/request does not depend on whether a
+  // starved client kept it busy; req/s only confirms the rate was delivered.
+  rate: args.rate === undefined ? undefined : Number(args.rate),
 };
 for (const v of config.variants) {
   if (!ALL_VARIANTS.includes(v) && !EXTRA_VARIANTS.includes(v))
     fail(`--variants: unknown variant "${v}" (known: ${ALL_VARIANTS.join(', ')})`);
 }
 if (!(config.warmupSec >= 0)) fail('--warmup: expected a number of seconds >= 0');
+if (config.rate !== undefined && !(config.rate > 0)) fail('--rate: expected requests/s > 0');
 if (!(config.quietCores >= 0)) fail('--quiet-cores: expected a number of cores >= 0');
 if (!(config.quietWaitSec >= 0)) fail('--quiet-wait: expected a number of seconds >= 0');
 if (!(config.minUtil >= 0 && config.minUtil <= 1)) fail('--min-util: expected a fraction between 0 and 1');
@@ -133,7 +139,11 @@ async function runOne(variant, round, position, tmpDir) {
   try {
     let warm = { '2xx': 0, non2xx: 0 };
     if (config.warmupSec > 0)
-      warm = await cannon(port, { connections: config.connections, duration: config.warmupSec });
+      warm = await cannon(port, {
+        connections: config.connections,
+        duration: config.warmupSec,
+        rate: config.rate,
+      });
 
     const histogram = hdr.build({
       lowestDiscernibleValue: 1,
@@ -148,6 +158,7 @@ async function runOne(variant, round, position, tmpDir) {
       connections: config.connections,
       duration: config.durationSec,
       histogram,
+      rate: config.rate,
     });
     const ticks1 = cpuTicksSplit(child.pid);
     const switches1 = involuntarySwitches(child.pid);
@@ -275,14 +286,18 @@ async function main() {
             `round ${round + 1}/${config.rounds}${attempt ? ` (retry ${attempt})` : ''} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  server ${fmt(r.serverCpuUtil * 100, 0)} %  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  others ${fmt(gate.busyCores)} cores${gate.waitedMs > 1500 ? ` (waited ${fmt(gate.waitedMs / 1000, 0)} s)` : ''}`,
           );
         }
-        const starved = roundRuns.filter((r) => !(r.serverCpuUtil >= config.minUtil));
+        // Saturated mode: a run counts if the server was kept busy. Fixed-rate mode:
+        // if the offered rate was delivered (a starved client falls short of it).
+        const starved = roundRuns.filter((r) =>
+          config.rate ? !(r.reqPerSec >= 0.95 * config.rate) : !(r.serverCpuUtil >= config.minUtil),
+        );
         if (starved.length === 0 || attempt >= config.retries) {
           for (const r of roundRuns) r.roundValid = starved.length === 0;
           runs.push(...roundRuns);
           break;
         }
         console.log(
-          `round ${round + 1}: server below ${config.minUtil * 100} % busy in ${starved.map((r) => r.variant).join(', ')} (client starved): running the round again`,
+          `round ${round + 1}: ${config.rate ? 'offered rate not delivered' : `server below ${config.minUtil * 100} % busy`} in ${starved.map((r) => r.variant).join(', ')} (client starved): running the round again`,
         );
         discarded.push(...roundRuns);
       }
