@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyPluginCallback, FastifyRequest, FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
 import fp from 'fastify-plugin';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
@@ -13,7 +14,7 @@ import {
 import { type CorrelationStore, correlationStorage } from './context.js';
 import { formatIssues, LoggerOptionsError } from './errors.js';
 import { LEVEL_VALUES } from './levels.js';
-import { kRequestBound } from './logger.js';
+import { kPreRedacted, kRequestBound, loggerState } from './logger.js';
 import { resolveRequestId } from './request-id.js';
 
 /** Paths that produce no access-log line by default: probes and the metrics scrape. */
@@ -77,13 +78,25 @@ const pluginSchema = z
   })
   .strict();
 
+// Fastify 5.12 moved request-logging settings into a `logController` and deprecates the
+// top-level `disableRequestLogging`/`requestIdLogLabel` (FSTDEP023/024). Older 5.x releases have
+// no LogController: the top-level options are used there.
+const LogControllerClass = (Fastify as unknown as { LogController?: new (options: object) => unknown })
+  .LogController;
+
+type LogControllerOption = FastifyServerOptions extends { logController?: infer L } ? L : never;
+
 /** Options to spread into `Fastify({...})` so the server uses the logger the @immo way. */
 export interface LoggerServerOptions {
   loggerInstance: FastifyBaseLogger;
-  disableRequestLogging: true;
   requestIdHeader: false;
-  requestIdLogLabel: 'request_id';
   genReqId: NonNullable<FastifyServerOptions['genReqId']>;
+  /** Fastify ≥ 5.12: request logging off, request id bound as `request_id`. */
+  logController?: LogControllerOption;
+  /** Fastify < 5.12. */
+  disableRequestLogging?: true;
+  /** Fastify < 5.12. */
+  requestIdLogLabel?: 'request_id';
 }
 
 /**
@@ -104,13 +117,20 @@ export function loggerServerOptions(
   options: { requestIdHeader?: string } = {},
 ): LoggerServerOptions {
   const header = (options.requestIdHeader ?? 'x-request-id').toLowerCase();
-  return {
+  const common = {
     loggerInstance: logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
-    requestIdHeader: false,
-    requestIdLogLabel: 'request_id',
-    genReqId: (req) => resolveRequestId(req, header),
+    requestIdHeader: false as const,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      resolveRequestId(req, header),
   };
+  if (LogControllerClass !== undefined) {
+    const logController = new LogControllerClass({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'request_id',
+    }) as LogControllerOption;
+    return { ...common, logController };
+  }
+  return { ...common, disableRequestLogging: true, requestIdLogLabel: 'request_id' };
 }
 
 const kError = Symbol('immo.logger.error');
@@ -129,6 +149,7 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
     return;
   }
   const o = parsed.data;
+  const redactor = loggerState(fastify.log as unknown as Logger)?.redactor;
   const accessLog = o.accessLog ?? true;
   const ignored = new Set(o.ignorePaths ?? DEFAULT_IGNORED_PATHS);
   const header = o.responseHeader ?? 'x-request-id';
@@ -216,8 +237,17 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
         'request failed',
       );
     } else if (accessLog && !ignored.has(route ?? path) && !ignored.has(path)) {
+      // Every field but the path is known to be PII-free (the method passed Node's parser, the
+      // route is a template from code), so only the path is scanned instead of the whole line.
       log.info(
-        { method: request.method, route, path, status_code: status, duration_ms: duration },
+        {
+          method: request.method,
+          route,
+          path: redactor ? redactor.redactString(path) : path,
+          status_code: status,
+          duration_ms: duration,
+          [kPreRedacted]: true,
+        },
         'request completed',
       );
     }

@@ -13,6 +13,13 @@ import { activeTraceFields } from './trace.js';
 /** A logger made by {@link createLogger}: a pino `Logger` with the @immo conventions applied. */
 export type ImmoLogger = Logger;
 
+/**
+ * Set (to `true`) on a logged object whose values the caller has already redacted, so the
+ * formatter skips its walk. Used by the Fastify plugin's access line, whose only free-text field
+ * is the path. Symbol keys are never written by pino.
+ */
+export const kPreRedacted = Symbol.for('@immo/logger.preRedacted');
+
 /** Set on loggers whose bindings already hold `request_id` (the Fastify request loggers). */
 export const kRequestBound = Symbol.for('@immo/logger.requestBound');
 const kState = Symbol.for('@immo/logger.state');
@@ -170,7 +177,8 @@ function wrapSerializer(fn: Serializer, redactor: Redactor | undefined): Seriali
   return wrapped;
 }
 
-function redactLogObject(obj: Record<string, unknown>, redactor: Redactor): Record<string, unknown> {
+function redactLogObject(obj: Record<string | symbol, unknown>, redactor: Redactor): Record<string, unknown> {
+  if (obj[kPreRedacted] === true) return obj;
   const serializers = (writingLogger as unknown as Record<symbol, Record<string, unknown>> | undefined)?.[
     serializersSym
   ];

@@ -56,6 +56,22 @@ async function build(pluginOptions: Parameters<typeof immoLogger>[1] = {}, level
 }
 
 describe('plugin shape', () => {
+  it('configures Fastify without deprecated options', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name + w.message);
+    process.on('warning', onWarning);
+    const opts = loggerServerOptions(createLogger({ service: 's', destination: memory() }));
+    const server = Fastify(opts);
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        process.off('warning', onWarning);
+        expect(warnings.filter((w) => /FSTDEP02[34]/.test(w))).toEqual([]);
+        expect(opts).not.toHaveProperty('disableRequestLogging');
+        void server.close().then(() => resolve());
+      }),
+    );
+  });
+
   it('is a fastify-plugin named @immo/logger for Fastify 5, exported as default and named', () => {
     expect(immoLoggerDefault).toBe(immoLogger);
     const meta = (immoLogger as unknown as Record<symbol, { name: string; fastify: string }>)[
@@ -304,5 +320,16 @@ describe('per-request buffering', () => {
     const { app, dest } = await build({ buffer: true }, 'debug');
     await app.inject({ method: 'POST', url: '/api/payments', payload: { amount: 1 } });
     expect(dest.lines.map((l) => l.msg)).toContain('payment received');
+  });
+});
+
+describe('access line redaction', () => {
+  it('redacts PII in the path of a successful request', async () => {
+    const { app, dest } = await build();
+    await app.inject({ url: '/api/orgs/jane.doe@example.com' });
+    expect(dest.lines.find((l) => l.msg === 'request completed')).toMatchObject({
+      path: '/api/orgs/[REDACTED:email]',
+    });
+    expect(dest.text.join('\n')).not.toContain('jane.doe@example.com');
   });
 });
