@@ -35,6 +35,23 @@ export const withPii = {
 export const message =
   'Allocated payment 2024-11-27 of 1234.56 EUR to lease L-2024-0042 for tenant #4411 (3 items)';
 
+// The same shapes with values that change from call to call, as ids and timestamps do in real logs:
+// 64 objects and 64 messages taken in turn, so no value is the one seen at its position last time.
+const hex = (i, width) => (0x5a17c3e9 * (i + 1)).toString(16).padStart(width, '0').slice(-width);
+export const cleanRotating = Array.from({ length: 64 }, (_, i) => ({
+  ...clean,
+  time: clean.time + i * 7919,
+  request_id: `${hex(i, 8)}-${hex(i + 1, 4)}-4${hex(i + 2, 3)}-a${hex(i + 3, 3)}-${hex(i, 6)}${hex(i + 4, 6)}`,
+  duration_ms: 3.5 + i,
+  user: { id: `u_${100 + i}`, org: `org_${(0x8f3a2c + i * 977).toString(16)}` },
+}));
+// Equal lengths on purpose: a message memo indexed by length then compares before it misses.
+export const messagesRotating = Array.from(
+  { length: 64 },
+  (_, i) =>
+    `Allocated payment 2024-11-${String((i % 28) + 1).padStart(2, '0')} of ${1000 + i}.56 EUR to lease L-2024-${String(i).padStart(4, '0')} for tenant #${4400 + i} (3 items)`,
+);
+
 // Short strings that make up most log field values.
 export const hotStrings = [
   'org_8f3a2c',
@@ -86,9 +103,12 @@ const strings = (list) => {
   for (let k = 0; k < list.length; k++) n += r.redactString(list[k]).length;
   return n;
 };
+let turn = 0;
 export const cases = {
   clean: () => r.redact(clean),
   message: () => r.redactString(message),
+  cleanRotating: () => r.redact(cleanRotating[turn++ & 63]),
+  messageRotating: () => r.redactString(messagesRotating[turn++ & 63]),
   strings: () => strings(hotStrings),
   pii: () => r.redact(withPii),
   logger: () => r.redact(loggerObject),

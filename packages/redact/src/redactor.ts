@@ -45,6 +45,11 @@ type KeyDecision = 0 | 1 | { readonly sensitive: boolean; readonly key: string }
 const KEY_CACHE_LIMIT = 10_000;
 // Per-position memo (see Walk): positions 0..SLOTS-1 of a pass, i.e. the first SLOTS values walked.
 const SLOTS = 256;
+// Memo of clean strings passed to redactString(), indexed by length (a free hash).
+const MESSAGE_SLOTS = 64;
+// Longer strings are never memoized: the memo must not keep large values alive, and for them a scan
+// costs little next to what the logger does with them anyway.
+const MEMO_MAX_LENGTH = 256;
 const KEY_CACHE_MAX_KEY_LENGTH = 256;
 const hasOwn = Object.hasOwn;
 const objectProto = Object.prototype;
@@ -92,6 +97,14 @@ class RedactorImpl implements Redactor {
   readonly slotKeys: string[] = new Array<string>(SLOTS).fill('');
   /** @internal */
   readonly slotDecisions: KeyDecision[] = new Array<KeyDecision>(SLOTS).fill(0);
+  /**
+   * @internal The string last found clean at each walk position. The scan is a pure function of the
+   * string and this redactor's fixed options, so a string equal to a remembered one is clean without
+   * scanning it again; a logger's messages, service names, routes, methods and statuses repeat line
+   * after line. Only clean strings up to MEMO_MAX_LENGTH characters are kept, never a redacted one.
+   */
+  readonly slotValues: string[] = new Array<string>(SLOTS).fill('');
+  private readonly messages: string[] = new Array<string>(MESSAGE_SLOTS).fill('');
 
   // Per-call state. redact() is synchronous, but a getter may call redact() again, so a nested call
   // gets its own walker (see acquire()).
@@ -135,8 +148,12 @@ class RedactorImpl implements Redactor {
 
   redactString(value: string): string {
     if (typeof value !== 'string') return value;
+    const slot = value.length & (MESSAGE_SLOTS - 1);
+    if (this.messages[slot] === value) return value;
     try {
-      return scanString(value, this.scan);
+      const r = scanString(value, this.scan);
+      if (r === value && value.length <= MEMO_MAX_LENGTH) this.messages[slot] = value;
+      return r;
     } catch {
       return UNREDACTABLE;
     }
@@ -188,6 +205,7 @@ class Walk {
   private readonly cardsInNumbers: boolean;
   private readonly slotKeys: string[];
   private readonly slotDecisions: KeyDecision[];
+  private readonly slotValues: string[];
   private nodes = 0;
   private readonly path: object[] = [];
   private pathLen = 0;
@@ -205,6 +223,7 @@ class Walk {
     this.cardsInNumbers = c.cardsInNumbers;
     this.slotKeys = owner.slotKeys;
     this.slotDecisions = owner.slotDecisions;
+    this.slotValues = owner.slotValues;
   }
 
   /** keyDecision() through the per-position memo; `slot` is the node count when the key is read. */
@@ -248,8 +267,13 @@ class Walk {
   private walk(v: unknown, depth: number): unknown {
     if (++this.nodes > this.maxNodes) return v === TRUNCATED_SIZE ? KEEP : TRUNCATED_SIZE;
     if (typeof v === 'string') {
+      // nodes (already counted for v) is v's position in this pass.
+      const slot = this.nodes;
+      if (slot < SLOTS && this.slotValues[slot] === v) return KEEP;
       const r = scanString(v, this.scan);
-      return r === v ? KEEP : r;
+      if (r !== v) return r;
+      if (slot < SLOTS && v.length <= MEMO_MAX_LENGTH) this.slotValues[slot] = v;
+      return KEEP;
     }
     if (typeof v === 'number') {
       return this.cardsInNumbers && v >= 1e12 && v < 1e19 && Number.isInteger(v) && leadingDigit(v) >= 2
