@@ -78,6 +78,17 @@ function leadingDigit(v: number): number {
   return Math.floor(v / p);
 }
 
+/**
+ * True when Object.prototype has enumerable properties (prototype pollution), so that for..in over a plain
+ * object also yields inherited keys. for..in fixes its key list when the loop starts, so this is asked
+ * right before each plain object's loop. Over an unpolluted Object.prototype it costs a few dozen
+ * instructions and allocates nothing (V8's empty enum cache).
+ */
+function objectProtoHasEnumerable(): boolean {
+  for (const _ in objectProto) return true;
+  return false;
+}
+
 function binaryMarker(byteLength: number): string {
   return `[Binary:${byteLength}]`;
 }
@@ -318,7 +329,7 @@ class Walk {
       if (proto === objectProto || proto === null) {
         const toJSON = (o as { toJSON?: unknown }).toJSON;
         if (typeof toJSON === 'function') return this.walkToJSON(o, toJSON, depth);
-        return this.walkProps(o, depth, false);
+        return this.walkProps(o, depth, proto !== null && objectProtoHasEnumerable());
       }
       return this.walkSpecial(o, depth);
     } catch {
@@ -365,10 +376,11 @@ class Walk {
   }
 
   /**
-   * `checkOwn` is false for plain objects: for..in then yields own keys unless Object.prototype has been
-   * polluted with enumerable properties, and skipping Object.hasOwn() per key halves the cost of a clean
-   * object. Inherited keys are filtered out only when a copy is built, so they can never become own
-   * properties of the output.
+   * `checkOwn` is false for a plain object while Object.prototype has no enumerable properties (see
+   * objectProtoHasEnumerable): for..in then yields own keys only, and skipping Object.hasOwn() per key
+   * (about 140 instructions each, and once more per key when a copy is built) halves the cost of a clean
+   * object and takes a third off one with PII. Otherwise inherited keys are skipped, so they can never
+   * become own properties of the output.
    */
   private walkProps(o: object, depth: number, checkOwn: boolean): unknown {
     const src = o as Record<string, unknown>;
@@ -409,11 +421,10 @@ class Walk {
         }
         out = {};
         for (let k = base; k < this.top; k += 2) {
-          const prefixKey = scratch[k] as string;
-          if (checkOwn || hasOwn(src, prefixKey)) setProp(out, prefixKey, scratch[k + 1]);
+          setProp(out, scratch[k] as string, scratch[k + 1]);
         }
       }
-      if (checkOwn || hasOwn(src, key)) setProp(out, outKey, r === KEEP ? v : r);
+      setProp(out, outKey, r === KEEP ? v : r);
       if (this.nodes > this.maxNodes) break;
     }
     return out === undefined ? KEEP : out;
