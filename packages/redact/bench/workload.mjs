@@ -1,101 +1,19 @@
 // One redact workload, run `iterations` times after a fixed warm-up; used by instructions.mjs under
-// callgrind. Usage: node bench/workload.mjs <case> <iterations>
-// The inputs are the ones bench/run.mjs times, plus typical short hot strings and the object shape the
-// @immo/logger bench logs (packages/logger/bench/run.mjs), so instruction counts and ns/op describe
-// the same work.
+// valgrind. Usage: node bench/workload.mjs <case> <iterations>
+// Inputs come from inputs.mjs: the ones run.mjs times, typical short hot strings, and the object shape
+// the @immo/logger bench logs (packages/logger/bench/run.mjs).
 // REDACT_DIST points at another build (an absolute path to its index.js) for before/after comparisons.
+import {
+  clean,
+  cleanRotating,
+  hotStrings,
+  loggerObject,
+  message,
+  messagesRotating,
+  withPii,
+} from './inputs.mjs';
+
 const { createRedactor } = await import(process.env.REDACT_DIST ?? '../dist/index.js');
-
-export const clean = {
-  msg: 'request completed',
-  level: 30,
-  time: 1732712345678,
-  service: 'billing',
-  request_id: '550e8400-e29b-41d4-a716-446655440000',
-  route: '/api/orgs/:id',
-  method: 'GET',
-  status_code: 200,
-  duration_ms: 12.4,
-  user: { id: 'u_123', org: 'org_42' },
-};
-
-export const withPii = {
-  msg: 'payment from ann@example.com failed',
-  level: 50,
-  time: 1732712345678,
-  service: 'billing',
-  request_id: '550e8400-e29b-41d4-a716-446655440000',
-  route: '/api/payments',
-  headers: { authorization: 'Bearer abc.def.ghi', 'user-agent': 'curl/8.5' },
-  payer_account: 'DE89 3704 0044 0532 0130 00',
-  card: '4111 1111 1111 1111',
-  duration_ms: 48.1,
-};
-
-export const message =
-  'Allocated payment 2024-11-27 of 1234.56 EUR to lease L-2024-0042 for tenant #4411 (3 items)';
-
-// The same shapes with values that change from call to call, as ids and timestamps do in real logs:
-// 64 objects and 64 messages taken in turn, so no value is the one seen at its position last time.
-const hex = (i, width) => (0x5a17c3e9 * (i + 1)).toString(16).padStart(width, '0').slice(-width);
-export const cleanRotating = Array.from({ length: 64 }, (_, i) => ({
-  ...clean,
-  time: clean.time + i * 7919,
-  request_id: `${hex(i, 8)}-${hex(i + 1, 4)}-4${hex(i + 2, 3)}-a${hex(i + 3, 3)}-${hex(i, 6)}${hex(i + 4, 6)}`,
-  duration_ms: 3.5 + i,
-  user: { id: `u_${100 + i}`, org: `org_${(0x8f3a2c + i * 977).toString(16)}` },
-}));
-// Equal lengths on purpose: a message memo indexed by length then compares before it misses.
-export const messagesRotating = Array.from(
-  { length: 64 },
-  (_, i) =>
-    `Allocated payment 2024-11-${String((i % 28) + 1).padStart(2, '0')} of ${1000 + i}.56 EUR to lease L-2024-${String(i).padStart(4, '0')} for tenant #${4400 + i} (3 items)`,
-);
-
-// Short strings that make up most log field values.
-export const hotStrings = [
-  'org_8f3a2c',
-  '550e8400-e29b-41d4-a716-446655440000',
-  'INV-2026-000123',
-  'paid',
-  '/api/orgs/:id',
-  '2026-11-27T12:34:56.789Z',
-  '1234.56',
-  '1732712345678',
-];
-
-const loggerPii = {
-  authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMTIzIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ',
-  email: 'anna.schmidt@example.de',
-  iban: 'DE89370400440532013000',
-  password: 'hunter2-Secret!',
-  token: 'tok_live_51HxYzAbCdEfGhIjKl',
-};
-export const loggerObject = {
-  org_id: 'org_8f3a2c',
-  invoice_id: 'inv_2024_100000',
-  amount_cents: 129_900,
-  currency: 'EUR',
-  status: 'allocated',
-  route: '/api/orgs/:id/payments',
-  attempt: 1,
-  req: {
-    method: 'POST',
-    url: '/api/orgs/org_0/payments',
-    headers: {
-      authorization: loggerPii.authorization,
-      'user-agent': 'immo-billing/3.2.1',
-      'content-type': 'application/json',
-    },
-  },
-  user: { id: 'usr_1000', email: loggerPii.email, password: loggerPii.password, role: 'accountant' },
-  payment: {
-    iban: loggerPii.iban,
-    token: loggerPii.token,
-    reference: 'Miete 2024-01 Whg 0',
-    due: '2024-06-01',
-  },
-};
 
 const r = createRedactor();
 const strings = (list) => {
@@ -104,7 +22,7 @@ const strings = (list) => {
   return n;
 };
 let turn = 0;
-export const cases = {
+const cases = {
   clean: () => r.redact(clean),
   message: () => r.redactString(message),
   cleanRotating: () => r.redact(cleanRotating[turn++ & 63]),
@@ -114,15 +32,12 @@ export const cases = {
   logger: () => r.redact(loggerObject),
 };
 
-const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop());
-if (isMain) {
-  const [name, n] = process.argv.slice(2);
-  const fn = cases[name];
-  if (fn === undefined) throw new Error(`unknown case ${name} (known: ${Object.keys(cases).join(', ')})`);
-  const iterations = Number(n);
-  let sink = 0;
-  // The same warm-up for every run, so the difference between two runs is steady-state work only.
-  for (let i = 0; i < 50_000; i++) sink ^= fn() === undefined ? 1 : 0;
-  for (let i = 0; i < iterations; i++) sink ^= fn() === undefined ? 1 : 0;
-  if (sink === 42) console.log(sink);
-}
+const [name, n] = process.argv.slice(2);
+const fn = cases[name];
+if (fn === undefined) throw new Error(`unknown case ${name} (known: ${Object.keys(cases).join(', ')})`);
+const iterations = Number(n);
+let sink = 0;
+// The same warm-up for every run, so the difference between two runs is steady-state work only.
+for (let i = 0; i < 50_000; i++) sink ^= fn() === undefined ? 1 : 0;
+for (let i = 0; i < iterations; i++) sink ^= fn() === undefined ? 1 : 0;
+if (sink === 42) console.log(sink);
