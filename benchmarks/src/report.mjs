@@ -153,6 +153,34 @@ function otherNodeSection() {
   return parts.join('\n');
 }
 
+/** Says plainly when other work on the machine spoilt an HTTP run, from what the run recorded. */
+function conditionsNote(https) {
+  const notes = [];
+  for (const h of https) {
+    const d = h.data;
+    const gated = d.runs.filter((r) => r.quietGate);
+    if (gated.length === 0) continue;
+    const busy = gated.filter((r) => !r.quietGate.quiet).length;
+    const util = summarise(d.runs.map((r) => r.serverCpuUtil)).median;
+    let note =
+      `**Measurement conditions (${httpModeShort(h)} run):** ${busy} of ${gated.length} runs started while other processes ` +
+      `still used more than ${d.config.quietCores} cores after the harness had waited ${d.config.quietWaitSec} s for quiet`;
+    if (!d.config.rate) {
+      note +=
+        `; the server's median CPU use was ${fmt(util * 100, 0)} % where a saturated run shows ~100 %, and ` +
+        `${d.roundsNotSaturated} of ${d.config.rounds} rounds never saturated it`;
+    }
+    note += '.';
+    if (busy > gated.length / 3 || (!d.config.rate && d.roundsNotSaturated > d.config.rounds / 3)) {
+      note +=
+        ' Another workload shared the two cores for most of this run, so its CPU/request figures carry that noise ' +
+        '(see the spreads); the callgrind instruction counts are not affected by it.';
+    }
+    notes.push(note);
+  }
+  return notes.length ? `${notes.join('\n\n')}\n` : '';
+}
+
 function targetsSection(https, logger, instr) {
   const rows = [
     '| target (issue 2 §7) | limit | measured: median paired ratio [min–max], IQR | verdict |',
@@ -226,7 +254,9 @@ function httpSection(http) {
     ...(c.minUtil !== undefined
       ? [
           `Before each run the harness waited (up to ${c.quietWaitSec} s) until other processes used at most ${c.quietCores} cores; ` +
-            `a round in which any server was below ${fmt(c.minUtil * 100, 0)} % busy (a starved client) was run again, up to ${c.retries} times. ` +
+            (c.rate
+              ? `a round in which any run fell short of 95 % of the offered ${c.rate} requests/s (a starved client) was run again, up to ${c.retries} times. `
+              : `a round in which any server was below ${fmt(c.minUtil * 100, 0)} % busy (a starved client) was run again, up to ${c.retries} times. `) +
             `Rounds repeated: ${d.roundsRepeated} (${d.runsDiscarded} runs discarded, kept in the results file); ` +
             `rounds kept although never saturated: ${d.roundsNotSaturated}.`,
           '',
@@ -235,8 +265,8 @@ function httpSection(http) {
     httpTable(d),
     '',
     'Absolute figures are medians over rounds; ratios are the median of per-round paired ratios (each round ran every',
-    'variant once, in rotated order), with min–max and interquartile range. Latency percentiles are for a saturated',
-    'server (10 connections, no think time): they show queueing, not an SLO. `log lines/req` counts the lines in the',
+    'variant once, in rotated order), with min–max and interquartile range. Latency percentiles are measured by the',
+    `client ${c.rate ? `at a fixed ${c.rate} requests/s` : 'against a saturated server (no think time)'}: they include queueing and the client's own delays, they are not an SLO. \`log lines/req\` counts the lines in the`,
     'log file after the server flushed and exited, over all requests it served (warm-up included): it checks that each',
     "variant logs what it claims to (F_log 2, @immo/logger 1, no logger 0). `server CPU use` is the server's CPU time",
     'over the wall time of the window (100 % = its core saturated); a run well below 100 % had a starved client',
@@ -374,6 +404,7 @@ ${targetsSection(https, logger, instr)}
 A target counts as met when the median paired ratio is within the limit; where the upper end of the spread
 crosses the limit, the verdict says so.
 
+${conditionsNote(https)}
 ## Method (HTTP)
 
 The route is \`GET /api/orgs/:id\` returning a small JSON object (no database). Every variant that logs writes
