@@ -149,7 +149,27 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
     return;
   }
   const o = parsed.data;
-  const redactor = loggerState(fastify.log as unknown as Logger)?.redactor;
+  const state = loggerState(fastify.log as unknown as Logger);
+  const redactor = state?.redactor;
+  // Fastify's bindings are `{ request_id: <id from genReqId> }`: the id is scanned as a string
+  // instead of walking the object, and pino's own child is called so it is not walked again.
+  const requestBindings = (bindings: Record<string, unknown>): Record<string, unknown> => {
+    if (redactor === undefined) return bindings;
+    let onlyId = true;
+    for (const key in bindings) if (key !== 'request_id') onlyId = false;
+    const id = bindings.request_id;
+    if (!onlyId || typeof id !== 'string') return redactor.redact(bindings);
+    const scanned = redactor.redactString(id);
+    return scanned === id ? bindings : { request_id: scanned };
+  };
+  const makeChild = (logger: FastifyBaseLogger, bindings: Record<string, unknown>, options: object) =>
+    state === undefined
+      ? logger.child(bindings, options)
+      : (state.rawChild.call(
+          logger as unknown as Logger,
+          requestBindings(bindings),
+          options,
+        ) as unknown as FastifyBaseLogger);
   const accessLog = o.accessLog ?? true;
   const ignored = new Set(o.ignorePaths ?? DEFAULT_IGNORED_PATHS);
   const header = o.responseHeader ?? 'x-request-id';
@@ -168,7 +188,9 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
   // adding it a second time from AsyncLocalStorage.
   if (bufferOptions === undefined) {
     fastify.setChildLoggerFactory(function requestLogger(logger, bindings, childOptions) {
-      const child = logger.child(bindings, childOptions) as FastifyBaseLogger & { [kRequestBound]?: true };
+      const child = makeChild(logger, bindings, childOptions) as FastifyBaseLogger & {
+        [kRequestBound]?: true;
+      };
       child[kRequestBound] = true;
       return child;
     });
@@ -180,7 +202,7 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
     fastify.setChildLoggerFactory(function bufferedRequestLogger(logger, bindings, childOptions) {
       const threshold = LEVEL_VALUES[logger.level as keyof typeof LEVEL_VALUES] ?? LEVEL_VALUES.info;
       const level = LEVEL_VALUES[bufferOptions.level] < threshold ? bufferOptions.level : logger.level;
-      const child = logger.child(bindings, { ...childOptions, level }) as FastifyBaseLogger & {
+      const child = makeChild(logger, bindings, { ...childOptions, level }) as FastifyBaseLogger & {
         [kRequestBound]?: true;
         [kBufferThreshold]?: number;
         [kBuffer]?: RequestBuffer;

@@ -27,7 +27,14 @@ const kState = Symbol.for('@immo/logger.state');
 interface LoggerState {
   readonly options: ResolvedLoggerOptions;
   readonly redactor: Redactor | undefined;
+  /** pino's own `child`, without the bindings redaction wrapper (for callers that redacted them). */
+  readonly rawChild: Logger['child'];
 }
+
+// Serializer maps whose functions are already wrapped. pino gives every child created with an
+// options object an own reference to its parent's map, so without this each request's logger
+// would walk and re-check the same map.
+const wrappedMaps = new WeakSet<object>();
 
 type Tagged = Logger & { [kRequestBound]?: true; [kState]?: LoggerState };
 
@@ -105,7 +112,6 @@ export function createLogger(options: LoggerOptions = {}): ImmoLogger {
     }
   }
   const destination = resolveDestination(o);
-  const state: LoggerState = { options: o, redactor };
 
   const serializers: Record<string, (value: unknown) => unknown> = {
     err: (value) => (value instanceof Error ? pino.stdSerializers.err(value) : value),
@@ -142,12 +148,16 @@ export function createLogger(options: LoggerOptions = {}): ImmoLogger {
           const own = (child as unknown as Record<symbol, Record<string, (v: unknown) => unknown>>)[
             serializersSym
           ]!;
+          if (wrappedMaps.has(own)) return;
           for (const key of Object.keys(own)) own[key] = wrapSerializer(own[key]!, redactor);
+          wrappedMaps.add(own);
         }
       },
     },
     destination,
   ) as Tagged;
+  wrappedMaps.add((logger as unknown as Record<symbol, object>)[serializersSym]!);
+  const state: LoggerState = { options: o, redactor, rawChild: logger.child };
   logger[kState] = state;
   if (redactor) {
     // pino applies `formatters.bindings` to the root's base only; children's bindings are

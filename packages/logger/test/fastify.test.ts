@@ -324,6 +324,13 @@ describe('per-request buffering', () => {
 });
 
 describe('access line redaction', () => {
+  it('redacts a request id that is itself PII in the logs', async () => {
+    const { app, dest } = await build();
+    await app.inject({ url: '/api/orgs/1', headers: { 'x-request-id': '4111111111111111' } });
+    expect(dest.lines.length).toBeGreaterThan(0);
+    expect(dest.text.join('\n')).not.toContain('4111111111111111');
+  });
+
   it('redacts PII in the path of a successful request', async () => {
     const { app, dest } = await build();
     await app.inject({ url: '/api/orgs/jane.doe@example.com' });
