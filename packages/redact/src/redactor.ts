@@ -103,16 +103,18 @@ class RedactorImpl implements Redactor {
   /**
    * @internal The key last seen at each walk position and its decision. A logger redacts objects of a
    * few shapes over and over, so the key at position n is usually the one seen there last time: one
-   * string compare instead of a hash lookup. Filled with '' so the arrays only ever hold one type.
+   * string compare instead of a hash lookup. Filled with '' so the array only ever holds strings, and
+   * slotDecisions with the real decision for '' (a RegExp key rule may match the empty key).
    */
   readonly slotKeys: string[] = new Array<string>(SLOTS).fill('');
   /** @internal */
-  readonly slotDecisions: KeyDecision[] = new Array<KeyDecision>(SLOTS).fill(0);
+  readonly slotDecisions: KeyDecision[];
   /**
    * @internal The string last found clean at each walk position. The scan is a pure function of the
    * string and this redactor's fixed options, so a string equal to a remembered one is clean without
    * scanning it again; a logger's messages, service names, routes, methods and statuses repeat line
    * after line. Only clean strings up to MEMO_MAX_LENGTH characters are kept, never a redacted one.
+   * The initial '' is clean for every redactor: options reject patterns that match the empty string.
    */
   readonly slotValues: string[] = new Array<string>(SLOTS).fill('');
   private readonly messages: string[] = new Array<string>(MESSAGE_SLOTS).fill('');
@@ -132,6 +134,7 @@ class RedactorImpl implements Redactor {
     this.maxDepth = resolved.maxDepth;
     this.maxNodes = resolved.maxNodes;
     this.cardsInNumbers = resolved.detectors.card;
+    this.slotDecisions = new Array<KeyDecision>(SLOTS).fill(this.keyDecision(''));
     this.idle = new Walk(this);
     this.redact = this.redact.bind(this);
     this.redactString = this.redactString.bind(this);
