@@ -4,11 +4,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
-node scripts/check-node.mjs || exit 1
-bash scripts/pnpm.sh install --frozen-lockfile || exit 1
+# Set-up failures still end with the summary line CI reads.
+fail_setup() {
+  echo "set-up failed: $1"
+  echo "0 passed, 1 failed"
+  exit 1
+}
+node scripts/check-node.mjs || fail_setup "Node version"
+bash scripts/pnpm.sh install --frozen-lockfile || fail_setup "pnpm install"
 # The local registry used by the release test lives outside the workspace (its overrides must not
 # touch our lockfile); install it here so the release test finds it.
-(cd tooling/registry && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+(cd tooling/registry && npm ci --no-audit --no-fund --loglevel=error) || fail_setup "local registry (verdaccio) install"
 rm -f packages/*/test-results.json apps/*/test-results.json tooling/*/test-results.json
 status=0
 bash scripts/pnpm.sh exec biome check . || status=1
