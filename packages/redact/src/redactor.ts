@@ -119,8 +119,8 @@ class RedactorImpl implements Redactor {
   readonly slotValues: string[] = new Array<string>(SLOTS).fill('');
   private readonly messages: string[] = new Array<string>(MESSAGE_SLOTS).fill('');
 
-  // Per-call state. redact() is synchronous, but a getter may call redact() again, so a nested call
-  // gets its own walker (see acquire()).
+  // Per-call state. redact() is synchronous, but a getter may call redact() again: the idle walker is
+  // taken for the call, so a nested call finds none and gets a walker of its own.
   private idle: Walk | undefined;
 
   constructor(options: RedactOptions | undefined) {

@@ -96,6 +96,12 @@ describe('key rules', () => {
     ]);
   });
 
+  it('censors an empty key when a RegExp rule matches the empty string, from the first call on', () => {
+    const r = createRedactor({ keys: [/^$/] });
+    expect(r.redact({ '': 'v', a: 'w' })).toEqual({ '': CENSOR, a: 'w' });
+    expect(r.redact({ '': 'v' })).toEqual({ '': CENSOR });
+  });
+
   it('replaces the defaults when keys is given', () => {
     const r = createRedactor({ keys: ['ssnumber'] });
     expect(r.redact({ password: 'x', SS_Number: 'y' })).toEqual({ password: 'x', SS_Number: CENSOR });
