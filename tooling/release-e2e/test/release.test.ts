@@ -298,11 +298,16 @@ describe.skipIf(!tools.ok)('release pipeline', () => {
         // the default registry, as in a real service.
         writeFileSync(join(service, '.npmrc'), `@immo:registry=${registry!.url}\n`);
         await run('npm', ['init', '-y'], { cwd: service, env: npmEnv() });
-        await run('npm', ['install', '@immo/logger', '--no-audit', '--no-fund', '--loglevel=error'], {
-          cwd: service,
-          env: npmEnv(),
-          timeoutMs: STEP_TIMEOUT,
-        });
+        // A Fastify service: `@immo/logger/fastify` needs its optional peer `fastify` installed.
+        await run(
+          'npm',
+          ['install', '@immo/logger', 'fastify@5', '--no-audit', '--no-fund', '--loglevel=error'],
+          {
+            cwd: service,
+            env: npmEnv(),
+            timeoutMs: STEP_TIMEOUT,
+          },
+        );
         copyFileSync(join(import.meta.dirname, 'fixtures/consumer.mjs'), join(service, 'consumer.mjs'));
         copyFileSync(join(import.meta.dirname, 'fixtures/consumer.cjs'), join(service, 'consumer.cjs'));
       }, HOOK_TIMEOUT);
