@@ -17,6 +17,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+// The quiet-machine measurement is shared with the HTTP harness (private benchmarks workspace).
+import { machineBusyCores as busyCores } from '../../../benchmarks/src/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ALL_VARIANTS = ['pino', 'pino-redact', 'immo-noredact', 'immo'];
@@ -250,16 +252,6 @@ async function lastLineOf(sink) {
 
 // Quiet gate before each round: on a small shared machine someone else's work
 // would share the core and inflate whichever variant happens to be running.
-async function busyCores(ms) {
-  const read = () => {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
-  };
-  const a = read();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const b = read();
-  return b.total > a.total ? (1 - (b.idle - a.idle) / (b.total - a.total)) * os.cpus().length : 0;
-}
 async function waitForQuiet() {
   const t0 = Date.now();
   for (;;) {
