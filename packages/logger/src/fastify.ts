@@ -1,4 +1,10 @@
-import type { FastifyBaseLogger, FastifyPluginCallback, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from 'fastify';
 import Fastify from 'fastify';
 import fp from 'fastify-plugin';
 import pino, { type Logger } from 'pino';
@@ -15,7 +21,7 @@ import { type CorrelationStore, correlationStorage } from './context.js';
 import { formatIssues, LoggerOptionsError } from './errors.js';
 import { LEVEL_VALUES } from './levels.js';
 import { kPreRedacted, kRequestBound, loggerState } from './logger.js';
-import { resolveRequestId } from './request-id.js';
+import { isGeneratedRequestId, resolveRequestId } from './request-id.js';
 
 /** Paths that produce no access-log line by default: probes and the metrics scrape. */
 export const DEFAULT_IGNORED_PATHS: readonly string[] = [
@@ -81,8 +87,106 @@ const pluginSchema = z
 // Fastify 5.12 moved request-logging settings into a `logController` and deprecates the
 // top-level `disableRequestLogging`/`requestIdLogLabel` (FSTDEP023/024). Older 5.x releases have
 // no LogController: the top-level options are used there.
-const LogControllerClass = (Fastify as unknown as { LogController?: new (options: object) => unknown })
-  .LogController;
+type LogControllerBase = new (
+  options: object,
+) => {
+  requestCompleted(error: unknown, request: FastifyRequest, reply: FastifyReply): void;
+};
+const LogControllerClass = (Fastify as unknown as { LogController?: LogControllerBase }).LogController;
+
+type Completed = (error: unknown, request: FastifyRequest, reply: FastifyReply) => void;
+const kImmoController = Symbol.for('@immo/logger.logController');
+
+// The access-line writer of each server (the instance the plugin was registered on). Looked up from
+// `request.server`, which is that instance or an encapsulated child of it (a prototype-chain
+// descendant); the answer is cached per instance, `null` when no plugin serves it.
+const completedByServer = new WeakMap<object, Completed | null>();
+
+function completedFor(server: object): Completed | null {
+  let c = completedByServer.get(server);
+  if (c !== undefined) return c;
+  c = null;
+  for (let o = Object.getPrototypeOf(server) as object | null; o !== null; o = Object.getPrototypeOf(o)) {
+    const found = completedByServer.get(o);
+    if (found !== undefined) {
+      c = found;
+      break;
+    }
+  }
+  completedByServer.set(server, c);
+  return c;
+}
+
+// The controller Fastify calls once per request after the onResponse hooks: the plugin writes its
+// access line from here instead of adding an onResponse hook of its own, which spares every
+// request a hook run. The writer is found per server, so one controller shared by two servers
+// still writes each line once, with that server's settings. Every other request-log method stays
+// disabled, as with `disableRequestLogging: true`.
+const ImmoLogControllerClass =
+  LogControllerClass === undefined
+    ? undefined
+    : class extends LogControllerClass {
+        readonly [kImmoController] = true;
+        override requestCompleted(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+          const completed = completedFor(request.server);
+          if (completed === null) return;
+          try {
+            completed(error, request, reply);
+          } catch {
+            // Fastify calls this from the response's 'finish' listener: a throw would be an
+            // uncaught exception. Logging never fails a request.
+          }
+        }
+      };
+
+// Fastify keeps the controller under an internal symbol with no getter; the plugin looks it up by
+// the symbol's description and falls back to an onResponse hook when it is not ours.
+function usesImmoLogController(fastify: object): boolean {
+  for (let o: object | null = fastify; o !== null; o = Object.getPrototypeOf(o)) {
+    for (const sym of Object.getOwnPropertySymbols(o)) {
+      if (sym.description !== 'fastify.logController') continue;
+      const c = (o as Record<symbol, { [kImmoController]?: true } | undefined>)[sym];
+      return c?.[kImmoController] === true;
+    }
+  }
+  return false;
+}
+
+type ChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFactory']>;
+
+// Request loggers of `root`: Fastify's bindings are `{ request_id: <id from genReqId> }`, so the id
+// is scanned as a string instead of walking the object (and not at all when we generated it), and
+// pino's own child is called so the bindings are not walked again. The tag stops the correlation
+// mixin from adding request_id a second time from AsyncLocalStorage.
+function requestLoggerFactory(root: Logger, level?: (parent: FastifyBaseLogger) => string | undefined) {
+  const state = loggerState(root);
+  const redactor = state?.redactor;
+  const requestBindings = (bindings: Record<string, unknown>): Record<string, unknown> => {
+    if (redactor === undefined) return bindings;
+    let onlyId = true;
+    for (const key in bindings) if (key !== 'request_id') onlyId = false;
+    const id = bindings.request_id;
+    if (!onlyId || typeof id !== 'string') return redactor.redact(bindings);
+    if (isGeneratedRequestId(id)) return bindings;
+    const scanned = redactor.redactString(id);
+    return scanned === id ? bindings : { request_id: scanned };
+  };
+  return function requestLogger(
+    logger: FastifyBaseLogger,
+    bindings: Record<string, unknown>,
+    options: object,
+  ) {
+    const l = level?.(logger);
+    const childOptions = l === undefined ? options : { ...options, level: l };
+    const child = (
+      state === undefined
+        ? logger.child(bindings, childOptions)
+        : state.rawChild.call(logger as unknown as Logger, requestBindings(bindings), childOptions)
+    ) as FastifyBaseLogger & { [kRequestBound]?: true };
+    child[kRequestBound] = true;
+    return child;
+  } as ChildLoggerFactory;
+}
 
 type LogControllerOption = FastifyServerOptions extends { logController?: infer L } ? L : never;
 
@@ -91,7 +195,8 @@ export interface LoggerServerOptions {
   loggerInstance: FastifyBaseLogger;
   requestIdHeader: false;
   genReqId: NonNullable<FastifyServerOptions['genReqId']>;
-  /** Fastify ≥ 5.12: request logging off, request id bound as `request_id`. */
+  childLoggerFactory: ChildLoggerFactory;
+  /** Fastify ≥ 5.12: request logging by the plugin, request id bound as `request_id`. */
   logController?: LogControllerOption;
   /** Fastify < 5.12. */
   disableRequestLogging?: true;
@@ -103,7 +208,7 @@ export interface LoggerServerOptions {
  * Server options that make Fastify use `logger`: `req.id` becomes the correlation id (a valid
  * incoming `x-request-id`, else the `traceparent` trace id, else the active span's trace id,
  * else a UUID), request loggers bind it as `request_id`, and Fastify's own two lines per request
- * are replaced by the plugin's single access line.
+ * are replaced by the plugin's single access line. Call it once per server.
  *
  * @example
  * ```ts
@@ -122,12 +227,15 @@ export function loggerServerOptions(
     requestIdHeader: false as const,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       resolveRequestId(req, header),
+    // Set here rather than only by the plugin, so routes and the 404 handler created before the
+    // plugin is registered get request loggers that follow the same rules.
+    childLoggerFactory: requestLoggerFactory(logger),
   };
-  if (LogControllerClass !== undefined) {
-    const logController = new LogControllerClass({
+  if (ImmoLogControllerClass !== undefined) {
+    const logController = new ImmoLogControllerClass({
       disableRequestLogging: true,
       requestIdLogLabel: 'request_id',
-    }) as LogControllerOption;
+    }) as unknown as LogControllerOption;
     return { ...common, logController };
   }
   return { ...common, disableRequestLogging: true, requestIdLogLabel: 'request_id' };
@@ -149,27 +257,7 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
     return;
   }
   const o = parsed.data;
-  const state = loggerState(fastify.log as unknown as Logger);
-  const redactor = state?.redactor;
-  // Fastify's bindings are `{ request_id: <id from genReqId> }`: the id is scanned as a string
-  // instead of walking the object, and pino's own child is called so it is not walked again.
-  const requestBindings = (bindings: Record<string, unknown>): Record<string, unknown> => {
-    if (redactor === undefined) return bindings;
-    let onlyId = true;
-    for (const key in bindings) if (key !== 'request_id') onlyId = false;
-    const id = bindings.request_id;
-    if (!onlyId || typeof id !== 'string') return redactor.redact(bindings);
-    const scanned = redactor.redactString(id);
-    return scanned === id ? bindings : { request_id: scanned };
-  };
-  const makeChild = (logger: FastifyBaseLogger, bindings: Record<string, unknown>, options: object) =>
-    state === undefined
-      ? logger.child(bindings, options)
-      : (state.rawChild.call(
-          logger as unknown as Logger,
-          requestBindings(bindings),
-          options,
-        ) as unknown as FastifyBaseLogger);
+  const redactor = loggerState(fastify.log as unknown as Logger)?.redactor;
   const accessLog = o.accessLog ?? true;
   const ignored = new Set(o.ignorePaths ?? DEFAULT_IGNORED_PATHS);
   const header = o.responseHeader ?? 'x-request-id';
@@ -184,32 +272,26 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
           ...(o.buffer === true ? {} : o.buffer),
         };
 
-  // Request loggers carry request_id in their bindings; the tag stops the correlation mixin from
-  // adding it a second time from AsyncLocalStorage.
   if (bufferOptions === undefined) {
-    fastify.setChildLoggerFactory(function requestLogger(logger, bindings, childOptions) {
-      const child = makeChild(logger, bindings, childOptions) as FastifyBaseLogger & {
-        [kRequestBound]?: true;
-      };
-      child[kRequestBound] = true;
-      return child;
-    });
+    fastify.setChildLoggerFactory(requestLoggerFactory(fastify.log as unknown as Logger));
   } else {
     const pool = new BufferPool(bufferOptions);
     const streamSym = pino.symbols.streamSym;
     const root = fastify.log as unknown as Record<symbol, unknown>;
     root[streamSym] = bufferingDestination(root[streamSym] as pino.DestinationStream);
-    fastify.setChildLoggerFactory(function bufferedRequestLogger(logger, bindings, childOptions) {
+    const bufferLevel = (logger: FastifyBaseLogger) => {
       const threshold = LEVEL_VALUES[logger.level as keyof typeof LEVEL_VALUES] ?? LEVEL_VALUES.info;
-      const level = LEVEL_VALUES[bufferOptions.level] < threshold ? bufferOptions.level : logger.level;
-      const child = makeChild(logger, bindings, { ...childOptions, level }) as FastifyBaseLogger & {
-        [kRequestBound]?: true;
+      return LEVEL_VALUES[bufferOptions.level] < threshold ? bufferOptions.level : undefined;
+    };
+    const base = requestLoggerFactory(fastify.log as unknown as Logger, bufferLevel);
+    fastify.setChildLoggerFactory(function bufferedRequestLogger(logger, bindings, childOptions, rawReq) {
+      const child = base.call(this, logger, bindings, childOptions, rawReq) as FastifyBaseLogger & {
         [kBufferThreshold]?: number;
         [kBuffer]?: RequestBuffer;
       };
-      child[kRequestBound] = true;
-      if (level !== logger.level) {
-        child[kBufferThreshold] = threshold;
+      if (child.level !== logger.level) {
+        child[kBufferThreshold] =
+          LEVEL_VALUES[logger.level as keyof typeof LEVEL_VALUES] ?? LEVEL_VALUES.info;
         child[kBuffer] = new RequestBuffer(pool);
       }
       return child;
@@ -232,9 +314,10 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
     correlationStorage.run(store, hookDone);
   });
 
-  fastify.addHook('onResponse', (request, reply, hookDone) => {
+  const completed: Completed = (streamError, request, reply) => {
     const status = reply.statusCode;
-    const error = (request as TrackedRequest)[kError];
+    const error =
+      (request as TrackedRequest)[kError] ?? (streamError instanceof Error ? streamError : undefined);
     const duration = reply.elapsedTime;
     const log = request.log as FastifyBaseLogger & { [kBuffer]?: RequestBuffer };
     const buffer = log[kBuffer];
@@ -273,8 +356,15 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
         'request completed',
       );
     }
-    hookDone();
-  });
+  };
+  if (usesImmoLogController(fastify)) {
+    completedByServer.set(fastify, completed);
+  } else {
+    fastify.addHook('onResponse', (request, reply, hookDone) => {
+      completed(undefined, request, reply);
+      hookDone();
+    });
+  }
 
   fastify.addHook('onClose', (_instance, hookDone) => {
     const dest = (fastify.log as unknown as Record<symbol, { flush?: (cb: () => void) => void }>)[

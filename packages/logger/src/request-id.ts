@@ -88,10 +88,19 @@ export interface RequestIdSource {
  * ```
  */
 export function resolveRequestId(req: RequestIdSource, header = 'x-request-id'): string {
-  return (
-    sanitizeRequestId(headerValue(req.headers[header])) ??
-    traceIdFromTraceparent(headerValue(req.headers.traceparent)) ??
-    activeTraceId() ??
-    randomUUID()
-  );
+  const incoming = sanitizeRequestId(headerValue(req.headers[header]));
+  if (incoming !== undefined) return incoming;
+  const id = traceIdFromTraceparent(headerValue(req.headers.traceparent)) ?? activeTraceId() ?? randomUUID();
+  lastGeneratedId = id;
+  return id;
+}
+
+// The last id resolveRequestId() made itself (hex trace id or UUID, never a client's text). Fastify
+// creates the request's logger synchronously right after asking for the id, so the plugin can tell
+// an id that needs no PII scan from an incoming one by identity.
+let lastGeneratedId: string | undefined;
+
+/** @internal True when `id` is the id resolveRequestId() has just generated (not taken from a client header). */
+export function isGeneratedRequestId(id: string): boolean {
+  return id === lastGeneratedId;
 }

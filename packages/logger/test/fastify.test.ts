@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import immoLoggerDefault, { DEFAULT_IGNORED_PATHS, immoLogger, loggerServerOptions } from '../src/fastify.js';
 import { createLogger, currentRequestId, type LoggerOptionsError } from '../src/index.js';
@@ -268,6 +268,7 @@ describe('access log', () => {
   it('logs unmatched routes without a route template', async () => {
     const { app, dest } = await build();
     await app.inject({ url: '/nope' });
+    expect(dest.text[0]?.match(/"request_id"/g)).toHaveLength(1);
     expect(dest.lines[0]).toMatchObject({ status_code: 404, path: '/nope' });
     expect(dest.lines[0]).not.toHaveProperty('route');
   });
@@ -320,6 +321,64 @@ describe('per-request buffering', () => {
     const { app, dest } = await build({ buffer: true }, 'debug');
     await app.inject({ method: 'POST', url: '/api/payments', payload: { amount: 1 } });
     expect(dest.lines.map((l) => l.msg)).toContain('payment received');
+  });
+});
+
+describe('access line wiring', () => {
+  const plainRoute = (server: FastifyInstance) => {
+    server.get('/api/orgs/:id', async () => ({ ok: true }));
+    server.get('/boom', async () => {
+      throw new Error('broken');
+    });
+    return server;
+  };
+
+  it('writes the access line through an onResponse hook on a server not built with loggerServerOptions', async () => {
+    const dest = memory();
+    const logger = createLogger({ service: 'api', destination: dest });
+    const LogController = (Fastify as unknown as { LogController: new (o: object) => unknown }).LogController;
+    const server = Fastify({
+      loggerInstance: logger as unknown as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }) as never,
+    });
+    app = server;
+    await server.register(immoLogger);
+    plainRoute(server);
+    await server.inject({ url: '/api/orgs/1' });
+    await server.inject({ url: '/boom' });
+    expect(dest.lines.map((l) => [l.msg, l.status_code])).toEqual([
+      ['request completed', 200],
+      ['request failed', 500],
+    ]);
+    expect(dest.lines[1]?.err).toMatchObject({ message: 'broken' });
+  });
+
+  it('gives each server one access line per request when two servers share one options object', async () => {
+    const dest = memory();
+    const opts = loggerServerOptions(createLogger({ service: 'api', destination: dest }));
+    const a = plainRoute(Fastify(opts));
+    const b = plainRoute(Fastify(opts));
+    try {
+      await a.register(immoLogger);
+      await b.register(immoLogger);
+      await a.inject({ url: '/api/orgs/a' });
+      await b.inject({ url: '/api/orgs/b' });
+      expect(dest.lines.map((l) => l.path)).toEqual(['/api/orgs/a', '/api/orgs/b']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('writes nothing per request when loggerServerOptions is used without the plugin', async () => {
+    const dest = memory();
+    const server = plainRoute(
+      Fastify(loggerServerOptions(createLogger({ service: 'api', destination: dest }))),
+    );
+    app = server;
+    await server.inject({ url: '/api/orgs/1' });
+    await server.inject({ url: '/boom' });
+    expect(dest.lines).toEqual([]);
   });
 });
 
