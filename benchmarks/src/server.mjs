@@ -37,6 +37,24 @@ async function build() {
       app.addHook('onRequest', (request, _reply, done) => als.run({ requestId: request.id }, done));
       return app;
     }
+    case 'F_log-fm':
+    case 'F_log-fm-up': {
+      // What teams assemble today: Fastify's logger + fastify-metrics with its defaults (route
+      // histogram and summary, prom-client default runtime metrics) [+ @fastify/under-pressure].
+      const { default: metricsPlugin } = await import('fastify-metrics');
+      const app = Fastify({ logger: { level: 'info', stream: dest } });
+      await app.register(metricsPlugin, { endpoint: '/metrics' });
+      if (variant === 'F_log-fm-up') {
+        const { default: underPressure } = await import('@fastify/under-pressure');
+        await app.register(underPressure, {
+          maxEventLoopDelay: 1000,
+          maxHeapUsedBytes: 1024 * 1024 * 1024,
+          maxRssBytes: 2 * 1024 * 1024 * 1024,
+          exposeStatusRoute: '/health',
+        });
+      }
+      return app;
+    }
     case 'immo':
     case 'immo-noredact': {
       const { createLogger } = await import('@immo/logger');

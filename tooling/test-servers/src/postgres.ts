@@ -38,6 +38,13 @@ export interface PostgresServer {
   readonly dataDir: string;
   /** URL of another database in this cluster, e.g. for a restore target. */
   urlFor(database: string): string;
+  /**
+   * Stops the server (`pg_ctl stop -m fast`) but keeps the cluster, as a database outage would:
+   * clients get connection errors until {@link PostgresServer.resume}.
+   */
+  pause(): Promise<void>;
+  /** Starts the paused cluster again on the same port, with its data. */
+  resume(): Promise<void>;
   /** `pg_ctl stop -m fast`, then removes the cluster's folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -138,40 +145,71 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   };
   const settingArgs = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
 
+  const launch = async (p: number): Promise<ReturnType<typeof spawnServer>> => {
+    const [cmd, args] = asServerUser(join(binDir, 'postgres'), [
+      '-D',
+      dataDir,
+      '-p',
+      String(p),
+      '-k',
+      socketDir,
+      ...settingArgs,
+    ]);
+    const started = spawnServer({ name: 'postgres', command: cmd, args, cwd: dir, dir });
+    try {
+      await waitUntilReady({
+        name: 'postgres',
+        proc: started,
+        timeoutMs: options.startTimeoutMs ?? 60_000,
+        probe: async () => started.output.includes('database system is ready to accept connections'),
+      });
+    } catch (err) {
+      // a retry on another port (or a later resume) reuses the cluster
+      await started.stop({ graceMs: 2_000, keepDir: true });
+      throw err;
+    }
+    return started;
+  };
+
   let server: ReturnType<typeof spawnServer> | undefined;
   let port = 0;
   try {
     await withPortRetry(async (p) => {
-      const [cmd, args] = asServerUser(join(binDir, 'postgres'), [
-        '-D',
-        dataDir,
-        '-p',
-        String(p),
-        '-k',
-        socketDir,
-        ...settingArgs,
-      ]);
-      const proc = spawnServer({ name: 'postgres', command: cmd, args, cwd: dir, dir });
-      try {
-        await waitUntilReady({
-          name: 'postgres',
-          proc,
-          timeoutMs: options.startTimeoutMs ?? 60_000,
-          probe: async () => proc.output.includes('database system is ready to accept connections'),
-        });
-      } catch (err) {
-        // a retry on another port reuses the cluster
-        await proc.stop({ graceMs: 2_000, keepDir: true });
-        throw err;
-      }
-      server = proc;
+      server = await launch(p);
       port = p;
     });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const proc = server!;
+  let proc = server!;
+
+  const pgCtlStop = async () => {
+    if (proc.hasExited()) return;
+    const [cmd, args] = asServerUser(join(binDir, 'pg_ctl'), [
+      'stop',
+      '-D',
+      dataDir,
+      '-m',
+      'fast',
+      '-w',
+      '-t',
+      '30',
+    ]);
+    await execFileAsync(cmd, args, { cwd: dir }).catch(() => undefined);
+  };
+  let paused = false;
+  const pause = async (): Promise<void> => {
+    if (paused) return;
+    paused = true;
+    await pgCtlStop();
+    await proc.stop({ graceMs: 5_000, keepDir: true });
+  };
+  const resume = async (): Promise<void> => {
+    if (!paused) return;
+    proc = await launch(port);
+    paused = false;
+  };
 
   const urlFor = (db: string) =>
     `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
@@ -179,19 +217,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      if (!proc.hasExited()) {
-        const [cmd, args] = asServerUser(join(binDir, 'pg_ctl'), [
-          'stop',
-          '-D',
-          dataDir,
-          '-m',
-          'fast',
-          '-w',
-          '-t',
-          '30',
-        ]);
-        await execFileAsync(cmd, args, { cwd: dir }).catch(() => undefined);
-      }
+      await pgCtlStop();
       await proc.stop({ graceMs: 5_000 });
       rmSync(dir, { recursive: true, force: true });
     })();
@@ -228,6 +254,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     binDir,
     dataDir,
     urlFor,
+    pause,
+    resume,
     stop,
   };
 }

@@ -34,6 +34,19 @@ describe.skipIf(!tools.ok)('startPostgres', () => {
     }
   });
 
+  it('pauses like an outage and resumes on the same port with its data', async () => {
+    const pg = await startPostgres();
+    try {
+      await psql(pg.url, 'CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)');
+      await pg.pause();
+      await expect(psql(pg.url, 'SELECT 1')).rejects.toThrow();
+      await pg.resume();
+      expect(await psql(pg.url, 'SELECT v FROM kept')).toBe('42');
+    } finally {
+      await pg.stop();
+    }
+  });
+
   it('creates the user and database it is asked for', async () => {
     const pg = await startPostgres({ user: 'billing', database: 'billing_test', password: 's3cret' });
     try {
