@@ -6,4 +6,5 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 node scripts/check-node.mjs
 bash scripts/pnpm.sh install --frozen-lockfile
 bash scripts/pnpm.sh exec turbo run build --filter=@immo/sample-app...
-exec bash scripts/pnpm.sh --filter @immo/sample-app start
+# No DATABASE_URL: dev.js starts an embedded PostgreSQL (npm package, nothing installed) first.
+exec bash scripts/pnpm.sh --filter @immo/sample-app start:dev

@@ -1,60 +1,62 @@
+import { createHealth, type Health, pgCheck } from '@immo/health';
+import { immoHealth } from '@immo/health/fastify';
 import type { ImmoLogger } from '@immo/logger';
 import { immoLogger, loggerServerOptions } from '@immo/logger/fastify';
+import {
+  addBuckets,
+  getMetrics,
+  HTTP_SERVER_DURATION_BUCKETS,
+  instrumentPg,
+  type Metrics,
+} from '@immo/metrics';
+import { immoMetrics } from '@immo/metrics/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { registerRoutes } from './routes.js';
 
-/** A small in-memory stand-in for the organisation store; PostgreSQL arrives with the metrics/health issue. */
-const ORGS = new Map<string, { id: string; name: string; plan: string }>([
-  ['1', { id: '1', name: 'Hausverwaltung Nord GmbH', plan: 'business' }],
-  ['2', { id: '2', name: 'WEG Lindenstraße 12', plan: 'starter' }],
-]);
+/** The service's latency SLO threshold (p99 < 2 s in the rollout plan) must be a bucket boundary. */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = addBuckets(HTTP_SERVER_DURATION_BUCKETS, [2]);
 
-/** Builds the reference service. Routes are registered after the logger plugin. */
-export async function buildApp(logger: ImmoLogger): Promise<FastifyInstance> {
+/** What {@link buildApp} needs; tests pass in-memory or test instances, the server entry real ones. */
+export interface AppOptions {
+  logger: ImmoLogger;
+  pool: pg.Pool;
+  /** @default a health instance with the PostgreSQL readiness check, signals handled */
+  health?: Health;
+  /** @default getMetrics() */
+  metrics?: Metrics;
+  /** `/metrics` on the app (`true`), on its own port, or not at all. @default true */
+  metricsRoute?: boolean | { port: number; host?: string };
+}
+
+/**
+ * Builds the reference service: @immo/logger, @immo/metrics and @immo/health registered in that
+ * order (the logger first so the others log through it; health last so its shutdown drains
+ * requests the metrics plugin is still counting), then the routes.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { logger, pool } = options;
+  const metrics = options.metrics ?? getMetrics();
+  const health =
+    options.health ??
+    createHealth({ service: 'sample-app', checks: [pgCheck(pool, { timeoutMs: 1_000 })], logger, metrics });
+
   const app = Fastify(loggerServerOptions(logger));
   await app.register(immoLogger);
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  const route = options.metricsRoute ?? true;
+  await app.register(immoMetrics, {
+    metrics,
+    buckets: REQUEST_DURATION_BUCKETS,
+    exposeRoute: route === false ? false : route === true ? true : { port: route.port, host: route.host },
+  });
+  // Query durations by operation and the pool's usage; undone when the app closes, so a test that
+  // builds several apps in one process does not count into a closed pool.
+  const uninstrument = instrumentPg(pool, { poolName: 'main', metrics });
+  app.addHook('onClose', async () => uninstrument());
 
-  app.get<{ Params: { id: string } }>(
-    '/api/orgs/:id',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } },
-          required: ['id'],
-        },
-      },
-    },
-    async (request, reply) => {
-      const org = ORGS.get(request.params.id);
-      if (org === undefined) return reply.code(404).send({ error: 'not_found', request_id: request.id });
-      request.log.debug({ org_id: org.id }, 'organisation loaded');
-      return org;
-    },
-  );
+  await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
 
-  app.post<{ Body: { payer_iban: string; amount: number; reference: string } }>(
-    '/api/payments',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          properties: {
-            payer_iban: { type: 'string', maxLength: 42 },
-            amount: { type: 'number', exclusiveMinimum: 0 },
-            reference: { type: 'string', maxLength: 140 },
-          },
-          required: ['payer_iban', 'amount', 'reference'],
-        },
-      },
-    },
-    async (request, reply) => {
-      // The IBAN and anything PII-like in the reference are redacted by @immo/logger before writing.
-      request.log.info({ payment: request.body }, `payment received from ${request.body.payer_iban}`);
-      return reply.code(202).send({ status: 'accepted', request_id: request.id });
-    },
-  );
-
+  registerRoutes(app, pool);
   return app;
 }

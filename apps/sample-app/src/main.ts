@@ -1,30 +1,54 @@
+import { createHealth, pgCheck } from '@immo/health';
 import { createLogger, flush } from '@immo/logger';
+import { initMetrics } from '@immo/metrics';
 import { buildApp } from './app.js';
+import { readConfig } from './config.js';
+import { createPool, migrate } from './db.js';
 
-const logger = createLogger({ service: 'sample-app', version: process.env.npm_package_version });
-const host = process.env.HOST ?? '127.0.0.1';
-const port = Number(process.env.PORT ?? 3000);
-
-const app = await buildApp(logger);
-await app.listen({ host, port });
-const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${(app.server.address() as { port: number }).port}`;
-process.stderr.write(
-  [
-    '',
-    `sample-app listening on ${base}  (JSON logs on stdout)`,
-    `  curl ${base}/api/orgs/1`,
-    `  curl -H 'x-request-id: my-trace-123' ${base}/api/orgs/2`,
-    `  curl -X POST -H 'content-type: application/json' -d '{"payer_iban":"DE89 3704 0044 0532 0130 00","amount":120.5,"reference":"rent 11/2026"}' ${base}/api/payments`,
-    '  Ctrl-C to stop.',
-    '',
-  ].join('\n'),
-);
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    logger.info({ signal }, 'shutting down');
-    await app.close();
+/**
+ * The server entry: `HOST` (default 127.0.0.1; 0.0.0.0 in a container), `PORT`, `DATABASE_URL`,
+ * `LOG_LEVEL` and `METRICS_PORT` (a separate /metrics listener) from the environment. Without
+ * `DATABASE_URL` it refuses to start: `dev.js` (the quick start) provides an embedded database.
+ */
+export async function main(
+  env: NodeJS.ProcessEnv = process.env,
+  hooks: { onShutdown?: () => Promise<void> } = {},
+) {
+  const config = readConfig(env);
+  const version = env.npm_package_version ?? '0.0.0';
+  const logger = createLogger({ service: 'sample-app', version, level: config.LOG_LEVEL });
+  if (config.DATABASE_URL === undefined) {
+    logger.fatal('DATABASE_URL is not set (run `npm run quickstart` for an embedded database)');
     await flush(logger);
-    process.exit(0);
+    process.exit(2);
+  }
+  const metrics = initMetrics({ service: 'sample-app', version });
+  const pool = createPool({ connectionString: config.DATABASE_URL });
+
+  const health = createHealth({
+    service: 'sample-app',
+    version,
+    checks: [pgCheck(pool, { timeoutMs: 1_000 })],
+    logger,
+    metrics,
   });
+  // Hooks run in reverse order after the server has drained: the pool closes first, logs flush last.
+  health.onShutdown('flush logs', () => flush(logger));
+  if (hooks.onShutdown) health.onShutdown('embedded database', hooks.onShutdown);
+  health.onShutdown('pg pool', () => pool.end());
+
+  // Start-up work: the schema. The startup probe passes once the server listens.
+  await migrate(pool);
+  const app = await buildApp({
+    logger,
+    pool,
+    health,
+    metrics,
+    metricsRoute: config.METRICS_PORT === undefined ? true : { port: config.METRICS_PORT, host: config.HOST },
+  });
+  await app.listen({ host: config.HOST, port: config.PORT });
+  return app;
 }
+
+const isEntry = import.meta.url === `file://${process.argv[1]}`;
+if (isEntry) await main();

@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+
+const id = { type: 'string', pattern: '^[0-9]{1,12}$' } as const;
+const notFound = {
+  type: 'object',
+  properties: { error: { type: 'string' }, request_id: { type: 'string' } },
+} as const;
+
+/** The service's JSON API over PostgreSQL. Every query is parameterised. */
+export function registerRoutes(app: FastifyInstance, pool: pg.Pool): void {
+  app.get<{ Params: { id: string } }>(
+    '/api/orgs/:id',
+    {
+      schema: {
+        params: { type: 'object', properties: { id }, required: ['id'] },
+        response: {
+          200: {
+            type: 'object',
+            properties: { id: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } },
+          },
+          404: notFound,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { rows } = await pool.query<{ id: string; name: string; plan: string }>(
+        'SELECT id::text, name, plan FROM organizations WHERE id = $1',
+        [request.params.id],
+      );
+      const org = rows[0];
+      if (org === undefined) return reply.code(404).send({ error: 'not_found', request_id: request.id });
+      request.log.debug({ org_id: org.id }, 'organisation loaded');
+      return org;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/orgs/:id/properties',
+    {
+      schema: {
+        params: { type: 'object', properties: { id }, required: ['id'] },
+        response: {
+          200: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                name: { type: 'string' },
+                city: { type: 'string' },
+                units: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { rows } = await pool.query(
+        `SELECT p.id::text, p.name, p.city, count(u.id)::int AS units
+           FROM properties p LEFT JOIN units u ON u.property_id = p.id
+          WHERE p.org_id = $1
+          GROUP BY p.id ORDER BY p.id`,
+        [request.params.id],
+      );
+      return rows;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/properties/:id/units',
+    {
+      schema: {
+        params: { type: 'object', properties: { id }, required: ['id'] },
+        response: {
+          200: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { id: { type: 'string' }, label: { type: 'string' }, area_sqm: { type: 'number' } },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { rows } = await pool.query(
+        'SELECT id::text, label, area_sqm::float8 AS area_sqm FROM units WHERE property_id = $1 ORDER BY id',
+        [request.params.id],
+      );
+      return rows;
+    },
+  );
+
+  app.post<{ Body: { payer_iban: string; amount: number; reference: string } }>(
+    '/api/payments',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: {
+            payer_iban: { type: 'string', maxLength: 42 },
+            amount: { type: 'number', exclusiveMinimum: 0 },
+            reference: { type: 'string', maxLength: 140 },
+          },
+          required: ['payer_iban', 'amount', 'reference'],
+        },
+      },
+    },
+    async (request, reply) => {
+      // The IBAN and anything PII-like in the reference are redacted by @immo/logger before writing.
+      request.log.info({ payment: request.body }, `payment received from ${request.body.payer_iban}`);
+      return reply.code(202).send({ status: 'accepted', request_id: request.id });
+    },
+  );
+}

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { type PostgresServer, startPostgres } from '@immo/test-servers';
+import type pg from 'pg';
+import { createPool, migrate } from '../src/db.js';
+
+/** A real PostgreSQL with the service's schema, and a pool on it. */
+export async function startDatabase(): Promise<{
+  server: PostgresServer;
+  pool: pg.Pool;
+  stop(): Promise<void>;
+}> {
+  const server = await startPostgres({ database: 'sample_app' });
+  const pool = createPool({ connectionString: server.url, max: 5 });
+  await migrate(pool);
+  return {
+    server,
+    pool,
+    async stop() {
+      await pool.end().catch(() => {});
+      await server.stop();
+    },
+  };
+}
+
+/** The built server entry (`dist/main.js`) as a child process, as Kubernetes would run it. */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly lines: () => Record<string, unknown>[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  kill(): void;
+}
+
+export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'main.js')], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c) => {
+    stdout += c;
+  });
+  child.stderr!.on('data', (c) => {
+    stderr += c;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const lines = () =>
+    stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${stdout}\n${stderr}`)), 30_000);
+    const poll = setInterval(() => {
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        clearInterval(poll);
+        resolve(m[1]!);
+      }
+    }, 20);
+    void exited.then(() => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      reject(new Error(`service exited during start-up:\n${stdout}\n${stderr}`));
+    });
+  });
+  return { child, url, lines, exited, kill: () => child.kill('SIGKILL') };
+}
