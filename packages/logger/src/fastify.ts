@@ -44,8 +44,8 @@ export interface ImmoLoggerPluginOptions {
    */
   accessLog?: boolean;
   /**
-   * Paths (route templates or literal paths, without query) with no access line. Errors (5xx)
-   * on them are still logged.
+   * Paths (route templates or literal paths, without query) with no access line. A thrown error
+   * on them is still logged; a 5xx they answer on purpose (a readiness probe's 503) is not.
    * @default DEFAULT_IGNORED_PATHS
    */
   ignorePaths?: readonly string[];
@@ -336,12 +336,15 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const route = request.routeOptions.url;
-    if (status >= 500) {
+    const quiet = ignored.has(route ?? path) || ignored.has(path);
+    // A readiness probe answers 503 by design while a dependency is down or the pod shuts down;
+    // on the quiet paths only a thrown error is worth an error line.
+    if (status >= 500 && !(quiet && error === undefined)) {
       log.error(
         { method: request.method, route, path, status_code: status, duration_ms: duration, err: error },
         'request failed',
       );
-    } else if (accessLog && !ignored.has(route ?? path) && !ignored.has(path)) {
+    } else if (accessLog && !quiet) {
       // Every field but the path is known to be PII-free (the method passed Node's parser, the
       // route is a template from code), so only the path is scanned instead of the whole line.
       log.info(

@@ -35,7 +35,12 @@ async function build(pluginOptions: Parameters<typeof immoLogger>[1] = {}, level
     return { ok: true, seen: await deepInService() };
   });
   server.get('/health', async () => ({ status: 'ok' }));
-  server.get('/health/ready', async () => ({ status: 'ok' }));
+  server.get('/health/ready', async (req, reply) =>
+    req.headers['x-down'] ? reply.code(503).send({ status: 'fail' }) : { status: 'ok' },
+  );
+  server.get('/health/startup', async () => {
+    throw new Error('probe handler crashed');
+  });
   server.get('/metrics', async () => 'x 1\n');
   server.get('/boom', async (req) => {
     req.log.debug('about to fail');
@@ -232,6 +237,21 @@ describe('access log', () => {
     for (const url of ['/health', '/health/ready', '/metrics']) await app.inject({ url });
     expect(dest.lines).toHaveLength(0);
     expect(DEFAULT_IGNORED_PATHS).toContain('/health/ready');
+  });
+
+  it('writes no line for a probe answering 503 on purpose, but logs a probe that throws', async () => {
+    const { app, dest } = await build();
+    expect((await app.inject({ url: '/health/ready', headers: { 'x-down': '1' } })).statusCode).toBe(503);
+    expect(dest.lines).toHaveLength(0);
+    expect((await app.inject({ url: '/health/startup' })).statusCode).toBe(500);
+    expect(dest.lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'request failed',
+        route: '/health/startup',
+        status_code: 500,
+      }),
+    ]);
   });
 
   it('can be configured to log probes or to log nothing', async () => {
