@@ -18,6 +18,11 @@ const TARGETS = {
   loggerNoRedact: 1.1,
   loggerDefault: 1.5,
   http: 1.1,
+  httpStack: 1.2,
+  render: 1.0,
+  observe: 1.0,
+  exemplar: 1.5,
+  probeP99Ms: 5,
 };
 
 function readJson(file) {
@@ -232,6 +237,116 @@ function targetsSection(https, logger, instr) {
   return rows.join('\n');
 }
 
+const METRIC_VARIANTS = {
+  render: ['@immo/metrics render()', 'prom-client Registry.metrics()'],
+  observe: ['@immo/metrics observe(labels, v)', 'prom-client observe(labels, v)'],
+  exemplar: ['observe(labels, v), exemplars on', 'observe(labels, v), exemplars off'],
+};
+
+function metricsGroup(metrics, name) {
+  return metrics?.data?.results?.find((r) => r.name === name) ?? null;
+}
+
+function stackTargetsSection(https, metrics, health) {
+  const rows = [
+    '| target (issue 3 §6) | limit | measured | verdict |',
+    '| --- | ---: | --- | --- |',
+  ];
+  const withFull = https.filter((h) => h.data.summary?.['immo-full']);
+  for (const h of withFull) {
+    const r = h.data.summary['immo-full'].cpuRatioVsBaseline;
+    rows.push(
+      `| HTTP: CPU/request, logger + metrics + health plugins vs ${h.data.baseline} (${httpModeShort(h)}) | ≤ ${TARGETS.httpStack}x | ${fmtRatio(r)} | ${verdict(r.median, TARGETS.httpStack, r)} |`,
+    );
+    for (const v of ['F_log-fm-up', 'F_log-fm']) {
+      const a = h.data.summary[v]?.cpuRatioVsBaseline;
+      if (a)
+        rows.push(
+          `| (reported) HTTP: CPU/request, ${v === 'F_log-fm-up' ? 'F_log + fastify-metrics defaults + @fastify/under-pressure' : 'F_log + fastify-metrics defaults'} vs ${h.data.baseline} (${httpModeShort(h)}) | — | ${fmtRatio(a)} | reported |`,
+        );
+    }
+  }
+  if (withFull.length === 0)
+    rows.push('| HTTP: logger + metrics + health vs F_log | ≤ 1.2x | no HTTP result with `immo-full` yet | not measured |');
+  for (const [name, [ours, base]] of Object.entries(METRIC_VARIANTS)) {
+    const g = metricsGroup(metrics, name);
+    const s = g?.summary?.[ours];
+    const limit = TARGETS[name];
+    const what = {
+      render: `/metrics rendering, ${g?.sanity?.ourLines ?? '~10,000'} exposition lines, vs prom-client's registry`,
+      observe: "histogram observation with labels vs prom-client's `observe(labels, v)`",
+      exemplar: 'histogram observation with exemplars on vs off',
+    }[name];
+    if (!s) {
+      rows.push(`| ${what} | ≤ ${limit}x | no @immo/metrics bench results yet | not measured |`);
+      continue;
+    }
+    const unit = s.msPerOp ? 'ms' : 'ns';
+    const abs = s.msPerOp ?? s.nsPerOp;
+    const baseAbs = g.summary[base]?.msPerOp ?? g.summary[base]?.nsPerOp;
+    rows.push(
+      `| ${what} | ≤ ${limit}x | ${fmtRatio(s.ratioVsBaseline)}; ${fmt(abs.median, unit === 'ms' ? 2 : 0)} ${unit} vs ${fmt(baseAbs?.median, unit === 'ms' ? 2 : 0)} ${unit} | ${verdict(s.ratioVsBaseline.median, limit, s.ratioVsBaseline)} |`,
+    );
+  }
+  const p99 = health?.data?.summary?.readiness?.p99Ms;
+  if (p99) {
+    rows.push(
+      `| readiness probe p99 while a dependency check hangs | < ${TARGETS.probeP99Ms} ms | ${fmt(p99.median)} ms [${fmt(p99.min)}–${fmt(p99.max)}] over ${p99.n} rounds | ${p99.median < TARGETS.probeP99Ms ? (p99.max < TARGETS.probeP99Ms ? 'met' : `met (median; ${fmt(p99.max)} ms at the upper end)`) : '**not met**'} |`,
+    );
+  } else rows.push('| readiness probe p99 while a dependency check hangs | < 5 ms | no @immo/health bench results yet | not measured |');
+  return rows.join('\n');
+}
+
+function metricsSection(metrics) {
+  if (!metrics) return 'No full run yet. Run `pnpm --filter @immo/metrics bench`.\n';
+  const d = metrics.data;
+  const lines = [
+    `Command: \`${d.command}\` (results: \`${rel(metrics.file)}\`; method in \`packages/metrics/bench/run.mjs\`).`,
+    '',
+    `${machineLine(d.machine)}; prom-client ${d.versions?.['prom-client'] ?? '?'}. ${d.config?.rounds ?? '?'} alternating rounds in one process; per-round paired ratios.${gitLine(d.git)}`,
+    '',
+  ];
+  for (const g of d.results ?? []) {
+    const key = Object.values(g.summary)[0]?.msPerOp ? 'msPerOp' : 'nsPerOp';
+    const unit = key === 'msPerOp' ? 'ms' : 'ns';
+    lines.push(
+      `**${g.name}** (baseline: ${g.baseline})${g.sanity ? `; check: \`${JSON.stringify(g.sanity)}\`` : ''}`,
+      '',
+      `| variant | ${unit}/op (median) | min–max | vs baseline: median paired ratio [min–max], IQR |`,
+      '| --- | ---: | ---: | --- |',
+      ...Object.entries(g.summary).map(
+        ([v, s]) =>
+          `| ${v} | ${fmt(s[key].median, unit === 'ms' ? 2 : 1)} | ${fmt(s[key].min, unit === 'ms' ? 2 : 1)}–${fmt(s[key].max, unit === 'ms' ? 2 : 1)} | ${fmtRatio(s.ratioVsBaseline)} |`,
+      ),
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+function healthSection(health) {
+  if (!health) return 'No full run yet. Run `pnpm --filter @immo/health bench`.\n';
+  const d = health.data;
+  const c = d.config ?? {};
+  const lines = [
+    `Command: \`pnpm --filter @immo/health bench\` (results: \`${rel(health.file)}\`; method in \`packages/health/bench/run.mjs\`).`,
+    '',
+    `Node ${d.node}, ${d.machine?.model ?? '?'} ${d.machine?.cpus ?? '?'} cores, measured ${d.date}. Scenario: ${d.scenario}. ` +
+      `${c.rounds} rounds × ${c.durationSec} s per route, ${c.connections} connections, autocannon at a fixed ${c.rate} req/s ` +
+      '(server and client pinned to separate cores); latencies from an HDR histogram.',
+    '',
+    '| route | p50 ms (median) | p99 ms (median) [min–max] | req/s (median) | p99 vs plain route |',
+    '| --- | ---: | --- | ---: | --- |',
+  ];
+  for (const [route, s] of Object.entries(d.summary ?? {})) {
+    lines.push(
+      `| ${route} | ${fmt(s.p50Ms.median)} | ${fmt(s.p99Ms.median)} [${fmt(s.p99Ms.min)}–${fmt(s.p99Ms.max)}] | ${fmt(s.rps.median, 0)} | ${fmtRatio(s.p99RatioVsPlain)} |`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
 function httpSection(http) {
   if (!http) return 'No full HTTP run yet. Run `pnpm --filter @immo/benchmarks bench`.\n';
   const d = http.data;
@@ -385,6 +500,12 @@ export function generateReport() {
   const loggerData = readJson(loggerFile);
   const redactData = readJson(redactFile);
   const logger = loggerData ? { file: loggerFile, data: loggerData } : null;
+  const metricsFile = path.join(root, 'packages', 'metrics', 'bench', 'results.json');
+  const healthFile = path.join(root, 'packages', 'health', 'bench', 'results.json');
+  const metricsData = readJson(metricsFile);
+  const healthData = readJson(healthFile);
+  const metrics = metricsData ? { file: metricsFile, data: metricsData } : null;
+  const health = healthData ? { file: healthFile, data: healthData } : null;
   const redact = redactData ? { file: redactFile, data: redactData } : null;
 
   const doc = `# Benchmarks
@@ -400,6 +521,8 @@ for orientation only and do not transfer to other hardware.
 ## Targets and verdicts
 
 ${targetsSection(https, logger, instr)}
+
+${stackTargetsSection(https, metrics, health)}
 
 A target counts as met when the median paired ratio is within the limit; where the upper end of the spread
 crosses the limit, the verdict says so.
@@ -423,7 +546,11 @@ instruction counts come from valgrind's callgrind instead (below).
 Variants: \`fastify-nolog\` (Fastify 5, \`logger: false\`; the floor), \`F_log\` (Fastify 5,
 \`logger: { level: 'info', stream }\`, its built-in request logging: two lines per request; **the baseline**),
 \`immo\` (\`Fastify(loggerServerOptions(logger))\` + \`register(immoLogger)\` from \`@immo/logger/fastify\`, default
-redaction: one access line per request), \`immo-noredact\` (the same with \`redact: false\`). Where a table lists
+redaction: one access line per request), \`immo-noredact\` (the same with \`redact: false\`), \`immo-full\` (the
+whole stack: the logger plugin, \`@immo/metrics/fastify\` with runtime metrics and \`/metrics\`, \`@immo/health/fastify\`
+with probe routes and load shedding), \`F_log-fm\` (F_log + \`fastify-metrics\` with its defaults: route histogram and
+summary, prom-client's default runtime metrics) and \`F_log-fm-up\` (the same + \`@fastify/under-pressure\`: what teams
+assemble today). Where a table lists
 \`F_log-als\`, that is a diagnostic variant: F_log plus an \`AsyncLocalStorage.run\` around each request (an
 \`onRequest\` hook), the mechanism @immo/logger uses to put \`request_id\` on lines logged without access to
 \`request\`; it sizes that part of the cost.
@@ -451,12 +578,20 @@ ${loggerSection(logger)}
 ## @immo/redact
 
 ${redactSection(redact)}
+## @immo/metrics
+
+${metricsSection(metrics)}
+## @immo/health
+
+${healthSection(health)}
 ## Reproduce
 
 \`\`\`sh
 pnpm --filter @immo/redact --filter @immo/logger build
 pnpm --filter @immo/logger bench              # writes packages/logger/bench/results.json
 pnpm --filter @immo/redact bench              # writes packages/redact/bench/results.json
+pnpm --filter @immo/metrics bench             # writes packages/metrics/bench/results.json
+pnpm --filter @immo/health bench              # writes packages/health/bench/results.json
 pnpm --filter @immo/benchmarks bench          # writes benchmarks/results/http-<date>.json (about 6 min)
 pnpm --filter @immo/benchmarks instructions   # writes benchmarks/results/instructions-<date>.json (valgrind; about 12 min)
 pnpm --filter @immo/benchmarks report         # regenerates this page

@@ -55,6 +55,24 @@ async function build() {
       }
       return app;
     }
+    case 'immo-full': {
+      // The whole @immo stack a service registers: logger, metrics (HTTP metrics + runtime
+      // metrics), health (probes, load shedding with pressure sampling). No database on this route.
+      const { createLogger } = await import('@immo/logger');
+      const { immoLogger, loggerServerOptions } = await import('@immo/logger/fastify');
+      const { initMetrics } = await import('@immo/metrics');
+      const { immoMetrics } = await import('@immo/metrics/fastify');
+      const { createHealth } = await import('@immo/health');
+      const { immoHealth } = await import('@immo/health/fastify');
+      const logger = createLogger({ service: 'bench', version: '0.0.0', env: 'bench', level: 'info', destination: dest });
+      const metrics = initMetrics({ service: 'bench', version: '0.0.0' });
+      const health = createHealth({ service: 'bench', handleSignals: false, handleUncaught: false, logger, metrics });
+      const app = Fastify(loggerServerOptions(logger));
+      await app.register(immoLogger);
+      await app.register(immoMetrics, { metrics, exposeRoute: true });
+      await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
+      return app;
+    }
     case 'immo':
     case 'immo-noredact': {
       const { createLogger } = await import('@immo/logger');
