@@ -8,7 +8,15 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const ALL_VARIANTS = ['fastify-nolog', 'F_log', 'immo', 'immo-noredact', 'immo-full', 'F_log-fm', 'F_log-fm-up'];
+export const ALL_VARIANTS = [
+  'fastify-nolog',
+  'F_log',
+  'immo',
+  'immo-noredact',
+  'immo-full',
+  'F_log-fm',
+  'F_log-fm-up',
+];
 /** Variants for diagnosis only: accepted by --variants, not run by default. */
 export const EXTRA_VARIANTS = ['F_log-als'];
 export const BASELINE = 'F_log';

@@ -248,10 +248,7 @@ function metricsGroup(metrics, name) {
 }
 
 function stackTargetsSection(https, metrics, health) {
-  const rows = [
-    '| target (issue 3 §6) | limit | measured | verdict |',
-    '| --- | ---: | --- | --- |',
-  ];
+  const rows = ['| target (issue 3 §6) | limit | measured | verdict |', '| --- | ---: | --- | --- |'];
   const withFull = https.filter((h) => h.data.summary?.['immo-full']);
   for (const h of withFull) {
     const r = h.data.summary['immo-full'].cpuRatioVsBaseline;
@@ -267,7 +264,17 @@ function stackTargetsSection(https, metrics, health) {
     }
   }
   if (withFull.length === 0)
-    rows.push('| HTTP: logger + metrics + health vs F_log | ≤ 1.2x | no HTTP result with `immo-full` yet | not measured |');
+    rows.push(
+      '| HTTP: logger + metrics + health vs F_log | ≤ 1.2x | no HTTP result with `immo-full` yet | not measured |',
+    );
+  const instr = latestResult('instructions');
+  for (const v of ['immo-full', 'F_log-fm-up']) {
+    const r = instr?.data?.summary?.[v]?.ratioVsBaseline;
+    if (r)
+      rows.push(
+        `| (supporting) HTTP: user-space instructions/request, ${v === 'immo-full' ? 'logger + metrics + health' : 'F_log + fastify-metrics + under-pressure'} vs ${instr.data.baseline} | ${v === 'immo-full' ? `≤ ${TARGETS.httpStack}x` : '—'} | ${fmtRatio(r)} | ${v === 'immo-full' ? verdict(r.median, TARGETS.httpStack, r) : 'reported'} |`,
+      );
+  }
   for (const [name, [ours, base]] of Object.entries(METRIC_VARIANTS)) {
     const g = metricsGroup(metrics, name);
     const s = g?.summary?.[ours];
@@ -293,7 +300,10 @@ function stackTargetsSection(https, metrics, health) {
     rows.push(
       `| readiness probe p99 while a dependency check hangs | < ${TARGETS.probeP99Ms} ms | ${fmt(p99.median)} ms [${fmt(p99.min)}–${fmt(p99.max)}] over ${p99.n} rounds | ${p99.median < TARGETS.probeP99Ms ? (p99.max < TARGETS.probeP99Ms ? 'met' : `met (median; ${fmt(p99.max)} ms at the upper end)`) : '**not met**'} |`,
     );
-  } else rows.push('| readiness probe p99 while a dependency check hangs | < 5 ms | no @immo/health bench results yet | not measured |');
+  } else
+    rows.push(
+      '| readiness probe p99 while a dependency check hangs | < 5 ms | no @immo/health bench results yet | not measured |',
+    );
   return rows.join('\n');
 }
 

@@ -64,9 +64,21 @@ async function build() {
       const { immoMetrics } = await import('@immo/metrics/fastify');
       const { createHealth } = await import('@immo/health');
       const { immoHealth } = await import('@immo/health/fastify');
-      const logger = createLogger({ service: 'bench', version: '0.0.0', env: 'bench', level: 'info', destination: dest });
+      const logger = createLogger({
+        service: 'bench',
+        version: '0.0.0',
+        env: 'bench',
+        level: 'info',
+        destination: dest,
+      });
       const metrics = initMetrics({ service: 'bench', version: '0.0.0' });
-      const health = createHealth({ service: 'bench', handleSignals: false, handleUncaught: false, logger, metrics });
+      const health = createHealth({
+        service: 'bench',
+        handleSignals: false,
+        handleUncaught: false,
+        logger,
+        metrics,
+      });
       const app = Fastify(loggerServerOptions(logger));
       await app.register(immoLogger);
       await app.register(immoMetrics, { metrics, exposeRoute: true });
