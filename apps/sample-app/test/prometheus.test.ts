@@ -72,7 +72,10 @@ describe.skipIf(!tools.ok)('sample app scraped by a real Prometheus', () => {
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     target = `127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    prom = await startPrometheus({ scrapeTargets: [target], rules: { 'sample-app.rules.yml': rules } });
+    prom = await startPrometheus({
+      scrapeTargets: [target],
+      rules: { 'sample-app.rules.yml': { ...rules } },
+    });
     // Steady traffic with a few failures and 404s, as the dashboard's panels expect.
     let n = 0;
     traffic = setInterval(() => {
