@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { freePort } from '@immo/test-servers';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -199,6 +200,37 @@ describe('HTTP server metrics', () => {
     await app.inject('/peek');
     expect(seen).toBe(1);
     expect(metricValue('http_server_active_requests', { http_request_method: 'GET' }, { metrics })).toBe(0);
+  });
+
+  it('stops counting a request in flight when its client goes away before the response', async () => {
+    const { app, metrics } = await build();
+    let release!: () => void;
+    const started = new Promise<void>((resolveStarted) => {
+      app.get('/hang', async () => {
+        resolveStarted();
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        return 'late';
+      });
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+    await started;
+    const gauge = () =>
+      metricValue('http_server_active_requests', { http_request_method: 'GET' }, { metrics });
+    expect(gauge()).toBe(1);
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    await metrics.render(); // the scrape finds the abandoned request
+    expect(gauge()).toBe(0);
+    release(); // the handler finishes late: no second decrement
+    await new Promise((r) => setTimeout(r, 50));
+    await metrics.render();
+    expect(gauge()).toBe(0);
   });
 
   it('skips ignored paths (probes and /metrics by default)', async () => {
