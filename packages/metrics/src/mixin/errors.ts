@@ -1,5 +1,3 @@
-import type { z } from 'zod';
-
 /**
  * Stable error codes of `@immo/metrics/mixin`; each is documented in docs/mixin.md.
  *
@@ -35,35 +33,5 @@ export class MixinError extends Error {
   }
 }
 
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'string') return value.length > 40 ? `string "${value.slice(0, 40)}…"` : `"${value}"`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
-  return typeof value;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-/** zod issues as `path: expected X, received Y` lines (the house format, see @immo/logger). */
-export function formatIssues(error: z.ZodError, input: unknown): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(options)';
-    const received = describeValue(valueAt(input, issue.path));
-    switch (issue.code) {
-      case 'invalid_type':
-        return `${path}: expected ${issue.expected}, received ${received}`;
-      case 'unrecognized_keys':
-        return `${path}: unknown option(s) ${issue.keys.join(', ')} — remove them or check the spelling`;
-      default:
-        return `${path}: expected ${issue.message}, received ${received}`;
-    }
-  });
-}
+// The package's one zod-issue formatter (`path: expected X, received Y`), shared with the core options.
+export { formatIssues } from '../errors.js';
