@@ -11,7 +11,7 @@ import { normalizeKey } from './keys.js';
  * const off: DetectorName = 'email';
  * ```
  */
-export type DetectorName = 'iban' | 'card' | 'email' | 'bearer' | 'jwt';
+export type DetectorName = 'iban' | 'card' | 'email' | 'bearer' | 'jwt' | 'assignment';
 
 /**
  * An extra value pattern. Every match (that `validate` accepts) becomes `[REDACTED:<name>]`.
@@ -91,7 +91,7 @@ export const DEFAULTS = {
 export const MAX_DEPTH_LIMIT = 1000;
 export const ENV_EXTRA_KEYS = 'IMMO_REDACT_EXTRA_KEYS';
 
-const DETECTOR_NAMES: readonly DetectorName[] = ['iban', 'card', 'email', 'bearer', 'jwt'];
+const DETECTOR_NAMES: readonly DetectorName[] = ['iban', 'card', 'email', 'bearer', 'jwt', 'assignment'];
 const OPTION_NAMES = [
   'keys',
   'extraKeys',
@@ -287,6 +287,7 @@ export function resolveOptions(options: unknown, defaultKeys: readonly (string |
       email: d.email ?? true,
       bearer: d.bearer ?? true,
       jwt: d.jwt ?? true,
+      assignment: d.assignment ?? true,
     },
     patterns: ((o.patterns as readonly RedactPattern[] | undefined) ?? []).map(compilePattern),
     maxDepth: (o.maxDepth as number | undefined) ?? DEFAULTS.maxDepth,

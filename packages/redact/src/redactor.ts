@@ -126,8 +126,10 @@ class RedactorImpl implements Redactor {
   constructor(options: RedactOptions | undefined) {
     const resolved = resolveOptions(options, DEFAULT_KEYS);
     this.rules = compileKeyRules(resolved.keyRules);
+    const rules = this.rules;
     this.scan = {
       ...resolved.detectors,
+      isSensitiveKey: (key: string) => matchesKeyRules(key, rules),
       patterns: resolved.patterns,
       maxStringLength: resolved.maxStringLength,
     };

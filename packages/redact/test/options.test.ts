@@ -47,7 +47,7 @@ describe('option validation', () => {
       'options.keys[1]: expected a string containing a letter or digit, or a RegExp, received number (42)',
       'options.extraKeys: expected an array of strings or RegExps, received string ("password")',
       'options.detectors.email: expected a boolean, received string ("no")',
-      'options.detectors.ssn: expected one of iban, card, email, bearer, jwt, received boolean (true)',
+      'options.detectors.ssn: expected one of iban, card, email, bearer, jwt, assignment, received boolean (true)',
       'options.patterns[0].name: expected 1–40 characters of letters, digits, "_", "." or "-", received string ("bad name!")',
       'options.patterns[0].pattern: expected a RegExp, received string ("x")',
       'options.patterns[1].pattern: expected a RegExp that cannot match the empty string, received RegExp (/a*/) — use + instead of *',

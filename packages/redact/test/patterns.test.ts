@@ -45,7 +45,7 @@ describe('extra patterns', () => {
 
   it('runs only the patterns when every built-in detector is disabled', () => {
     const r = createRedactor({
-      detectors: { iban: false, card: false, email: false, bearer: false, jwt: false },
+      detectors: { iban: false, card: false, email: false, bearer: false, jwt: false, assignment: false },
       patterns: [{ name: 'ref', pattern: /REF\d+/ }],
     });
     expect(r.redactString('ann@example.com REF42')).toBe('ann@example.com [REDACTED:ref]');

@@ -30,7 +30,7 @@ describe('public types', () => {
   });
 
   it('keeps the option types of the contract', () => {
-    expectTypeOf<DetectorName>().toEqualTypeOf<'iban' | 'card' | 'email' | 'bearer' | 'jwt'>();
+    expectTypeOf<DetectorName>().toEqualTypeOf<'iban' | 'card' | 'email' | 'bearer' | 'jwt' | 'assignment'>();
     expectTypeOf<RedactOptions['keys']>().toEqualTypeOf<readonly (string | RegExp)[] | undefined>();
     expectTypeOf<RedactOptions['extraKeys']>().toEqualTypeOf<readonly (string | RegExp)[] | undefined>();
     expectTypeOf<RedactOptions['detectors']>().toEqualTypeOf<

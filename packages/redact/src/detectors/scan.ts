@@ -1,4 +1,4 @@
-import { CENSOR_BEARER, CENSOR_EMAIL, CENSOR_JWT, REDACT_MARKERS } from '../constants.js';
+import { CENSOR, CENSOR_BEARER, CENSOR_EMAIL, CENSOR_JWT, REDACT_MARKERS } from '../constants.js';
 import { redactCards } from './card.js';
 import { redactIbans } from './iban.js';
 
@@ -15,6 +15,10 @@ export interface ScanConfig {
   readonly email: boolean;
   readonly bearer: boolean;
   readonly jwt: boolean;
+  /** `password=…`, `token: …`, `"secret":"…"` in free text, judged by the key rules. */
+  readonly assignment: boolean;
+  /** The key rules, for the assignment detector. */
+  readonly isSensitiveKey: (key: string) => boolean;
   readonly patterns: readonly CompiledPattern[];
   readonly maxStringLength: number;
 }
@@ -28,10 +32,20 @@ const JWT_RE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
 const EMAIL_RE =
   /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.){1,8}\p{L}{2,63}(?![\p{L}\p{N}-])/gu;
 
+// `name = value`, `name: value`, `"name":"value"`, `name='value'`: a name, then a separator with an
+// optional quote closing the name. The value is read by hand (see redactAssignments), so a name that no
+// key rule covers consumes nothing and `note: password=x` is still found. Bounded quantifiers keep it
+// linear.
+const ASSIGNMENT_RE = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,63})(["']?[ \t]{0,8}[:=][ \t]{0,8})/g;
+// An authorization scheme before the credentials: `authorization: Basic dXNlcjpw`.
+const AUTH_SCHEME_RE = /^(?:basic|bearer|digest|token|negotiate|apikey)[ \t]+/i;
+const MAX_VALUE = 512;
+
 const HAS_AT = 1;
 const HAS_JWT = 2;
 const HAS_BEARER = 4;
 const HAS_IBAN_START = 8;
+const HAS_ASSIGNMENT = 16;
 
 // Set by precheck() so that it can return several results without allocating.
 let maxDigitRun = 0;
@@ -102,6 +116,12 @@ function precheck(s: string): number {
     } else {
       run = 0;
       if (c === 64) flags |= HAS_AT;
+      else if (c === 61) flags |= HAS_ASSIGNMENT;
+      else if (c === 58 && i + 1 < n) {
+        // ':' before a space or a quote ("password: x", '"token":"x"'); not in a URL or a time.
+        const d = s.charCodeAt(i + 1);
+        if (d === 32 || d === 34 || d === 39 || d === 9) flags |= HAS_ASSIGNMENT;
+      }
     }
   }
   maxDigitRun = max;
@@ -123,6 +143,59 @@ function cut(s: string, max: number): string {
   return s.slice(0, end);
 }
 
+function isBareValueCode(c: number): boolean {
+  // Ends at whitespace, a quote, or a delimiter of lists, queries and JSON.
+  return !(
+    c <= 32 ||
+    c === 34 ||
+    c === 39 ||
+    c === 38 ||
+    c === 44 ||
+    c === 59 ||
+    c === 41 ||
+    c === 125 ||
+    c === 93
+  );
+}
+
+/** Censors the values of assignments whose name a key rule covers; `s` itself when none does. */
+function redactAssignments(s: string, isSensitiveKey: (key: string) => boolean): string {
+  const re = ASSIGNMENT_RE;
+  re.lastIndex = 0;
+  let out = '';
+  let from = 0;
+  let m: RegExpExecArray | null;
+  // biome-ignore lint/suspicious/noAssignInExpressions: the usual exec loop
+  while ((m = re.exec(s)) !== null) {
+    const name = m[1] as string;
+    if (!isSensitiveKey(name)) continue;
+    let start = re.lastIndex;
+    let end: number;
+    const q = s.charCodeAt(start);
+    const quoted = q === 34 || q === 39;
+    if (quoted) start++;
+    const scheme = AUTH_SCHEME_RE.exec(s.slice(start, start + 24));
+    if (scheme !== null) start += scheme[0].length;
+    if (quoted) {
+      const close = s.indexOf(q === 34 ? '"' : "'", start);
+      end = close === -1 || close - start > MAX_VALUE ? Math.min(s.length, start + MAX_VALUE) : close;
+    } else {
+      end = start;
+      while (end < s.length && end - start < MAX_VALUE && isBareValueCode(s.charCodeAt(end))) end++;
+    }
+    const value = s.slice(start, end);
+    // Empty, or already censored (by a detector above or an earlier pass): nothing to do.
+    if (value === '' || value.startsWith('[REDACTED')) {
+      re.lastIndex = Math.max(re.lastIndex, end);
+      continue;
+    }
+    out += `${s.slice(from, start)}${CENSOR}`;
+    from = end;
+    re.lastIndex = end;
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
+
 /** Runs every enabled value detector over `s`; returns `s` itself when nothing matched. */
 export function scanString(s: string, c: ScanConfig): string {
   let out = s;
@@ -142,6 +215,8 @@ export function scanString(s: string, c: ScanConfig): string {
     if ((flags & HAS_AT) !== 0 && c.email) out = out.replace(EMAIL_RE, CENSOR_EMAIL);
     if ((flags & HAS_IBAN_START) !== 0 && maxDigitRun >= 10 && c.iban) out = redactIbans(out);
     if (maxCardRun >= 13 && c.card) out = redactCards(out);
+    // Last, so that a value a detector above recognised keeps its more telling censor.
+    if ((flags & HAS_ASSIGNMENT) !== 0 && c.assignment) out = redactAssignments(out, c.isSensitiveKey);
   }
   return truncated ? out + REDACT_MARKERS.length : out;
 }
