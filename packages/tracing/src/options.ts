@@ -189,11 +189,7 @@ const schema = z
       )
       .optional(),
   })
-  .strict()
-  .refine((o) => o.maxExportBatchSize <= o.maxQueueSize, {
-    path: ['maxExportBatchSize'],
-    message: 'at most maxQueueSize',
-  });
+  .strict();
 
 /** Parses the `k=v,k2=v2` lists of OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS (values URL-encoded). */
 export function parseKeyValueList(raw: string | undefined): Record<string, string> {
@@ -231,6 +227,7 @@ function envNumber(raw: string): unknown {
 export function tracesUrl(endpoint: string): string {
   if (!URL.canParse(endpoint)) return endpoint;
   const u = new URL(endpoint);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return endpoint;
   if (u.pathname === '/' || u.pathname === '') u.pathname = '/v1/traces';
   return u.toString();
 }
@@ -372,12 +369,13 @@ export function resolveTracingOptions(
     merged.otlpEndpoint = tracesUrl(merged.otlpEndpoint);
   }
   const result = schema.safeParse(merged);
-  if (!result.success) {
-    throw new TracingOptionsError(
-      'IMMO_TRACING_INVALID_OPTIONS',
-      'Invalid @immo/tracing options',
-      formatIssues(result.error, merged, sources),
-    );
+  const issues = result.success ? [] : formatIssues(result.error, merged, sources);
+  const { maxExportBatchSize: batch, maxQueueSize: queue } = merged;
+  if (typeof batch === 'number' && typeof queue === 'number' && batch > queue) {
+    issues.push(`maxExportBatchSize: expected at most maxQueueSize (${queue}), received number ${batch}`);
+  }
+  if (!result.success || issues.length > 0) {
+    throw new TracingOptionsError('IMMO_TRACING_INVALID_OPTIONS', 'Invalid @immo/tracing options', issues);
   }
   const d = result.data;
   return {

@@ -35,10 +35,10 @@ function scrubQuery(query: string, r: Redactor): string {
       // judged as is
     }
     if (r.isSensitiveKey(name)) {
-      parts[i] = `${part.slice(0, eq)}=${encodeURIComponent(CENSOR)}`;
+      parts[i] = `${part.slice(0, eq)}=${CENSOR}`;
       changed = true;
     } else if (r.redactString(decoded) !== decoded) {
-      parts[i] = `${part.slice(0, eq)}=${encodeURIComponent(r.redactString(decoded))}`;
+      parts[i] = `${part.slice(0, eq)}=${r.redactString(decoded)}`;
       changed = true;
     }
   }
@@ -59,7 +59,7 @@ export function scrubUrl(value: string, r: Redactor): string {
     out = scrubQuery(out, r);
   }
   // https://user:password@host/… — the password never leaves the process.
-  out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, `$1:${encodeURIComponent(CENSOR)}@`);
+  out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, `$1:${CENSOR}@`);
   return r.redactString(out);
 }
 

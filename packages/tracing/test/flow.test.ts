@@ -82,9 +82,13 @@ describe('withSpan', () => {
   });
 
   it('scrubs PII out of flow attributes and exception messages before export', async () => {
-    await withSpan('payment.allocate', { 'payer.iban': 'DE89 3704 0044 0532 0130 00', note: 'from ann@example.com' }, async () => {
-      throw new Error('allocation failed: password=hunter2 card 4111 1111 1111 1111');
-    }).catch(() => undefined);
+    await withSpan(
+      'payment.allocate',
+      { 'payer.iban': 'DE89 3704 0044 0532 0130 00', note: 'from ann@example.com' },
+      async () => {
+        throw new Error('allocation failed: password=hunter2 card 4111 1111 1111 1111');
+      },
+    ).catch(() => undefined);
     const s = await t.span('payment.allocate');
     const text = JSON.stringify({ a: s?.attributes, e: s?.events, st: s?.status });
     for (const secret of ['DE89', '3704 0044', 'ann@example.com', 'hunter2', '4111 1111 1111 1111']) {
