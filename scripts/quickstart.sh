@@ -10,4 +10,6 @@ bash scripts/pnpm.sh exec turbo run build --filter=@immo/sample-app...
 # Started directly, not through `pnpm start:dev`: pnpm forwards Ctrl-C to the child while the
 # terminal sends it too, and a second signal means "exit at once" to @immo/health.
 cd apps/sample-app
-exec node dist/dev.js
+# --import: tracing (and Sentry when SENTRY_DSN is set) in place before the app imports pg.
+export OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME:-sample-app}"
+exec node --import @immo/tracing/register dist/dev.js

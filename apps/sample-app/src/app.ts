@@ -10,8 +10,11 @@ import {
   type Metrics,
 } from '@immo/metrics';
 import { immoMetrics } from '@immo/metrics/fastify';
+import { getTracing, registerTracingMetrics } from '@immo/tracing';
+import { immoTracing } from '@immo/tracing/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { waitForBillingRuns } from './billing.js';
 import { registerRoutes } from './routes.js';
 
 /** The service's latency SLO threshold (p99 < 2 s in the rollout plan) must be a bucket boundary. */
@@ -30,9 +33,11 @@ export interface AppOptions {
 }
 
 /**
- * Builds the reference service: @immo/logger, @immo/metrics and @immo/health registered in that
- * order (the logger first so the others log through it; health last so its shutdown drains
- * requests the metrics plugin is still counting), then the routes.
+ * Builds the reference service: @immo/logger, @immo/metrics, @immo/health and @immo/tracing
+ * registered in that order (the logger first so the others log through it; health after metrics so
+ * its shutdown drains requests the metrics plugin is still counting; tracing last so its telemetry
+ * flush runs right after the drain), then the routes. Tracing itself is set up before the app is
+ * imported, by `node --import @immo/tracing/register` (see main.ts).
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { logger, pool } = options;
@@ -56,7 +61,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => uninstrument());
 
   await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
+  // After health: its shutdown hooks run in reverse order, so billing runs finish first, then spans
+  // and Sentry events flush (registered by the tracing plugin), then the pool and the logs.
+  await app.register(immoTracing);
+  app.health.onShutdown('billing runs', () => waitForBillingRuns());
+  const tracing = getTracing();
+  if (tracing !== undefined) registerTracingMetrics(metrics, tracing);
 
-  registerRoutes(app, pool);
+  registerRoutes(app, pool, logger);
   return app;
 }

@@ -21,6 +21,26 @@ CREATE TABLE IF NOT EXISTS units (
   area_sqm    numeric(8,2) NOT NULL CHECK (area_sqm > 0)
 );
 CREATE INDEX IF NOT EXISTS units_property_id ON units(property_id);
+CREATE TABLE IF NOT EXISTS billing_runs (
+  id             uuid PRIMARY KEY,
+  org_id         bigint NOT NULL REFERENCES organizations(id),
+  period         text NOT NULL CHECK (period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
+  status         text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  invoices       integer NOT NULL DEFAULT 0,
+  trace_id       text,
+  started_at     timestamptz NOT NULL DEFAULT now(),
+  finished_at    timestamptz
+);
+CREATE TABLE IF NOT EXISTS invoices (
+  id             bigserial PRIMARY KEY,
+  run_id         uuid NOT NULL REFERENCES billing_runs(id),
+  org_id         bigint NOT NULL REFERENCES organizations(id),
+  unit_id        bigint NOT NULL REFERENCES units(id),
+  period         text NOT NULL,
+  amount_cents   bigint NOT NULL CHECK (amount_cents >= 0),
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (unit_id, period)
+);
 `;
 
 // Seed rows so the quick start has something to show; ON CONFLICT keeps a rerun harmless.

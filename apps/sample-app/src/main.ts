@@ -1,13 +1,16 @@
 import { createHealth, pgCheck } from '@immo/health';
 import { createLogger, flush } from '@immo/logger';
 import { initMetrics } from '@immo/metrics';
+import { getTracing, initTracing } from '@immo/tracing';
+import { initSentry } from '@immo/tracing/sentry';
 import { buildApp } from './app.js';
 import { readConfig } from './config.js';
 import { createPool, migrate } from './db.js';
 
 /**
  * The server entry: `HOST` (default 127.0.0.1; 0.0.0.0 in a container), `PORT`, `DATABASE_URL`,
- * `LOG_LEVEL` and `METRICS_PORT` (a separate /metrics listener) from the environment. Without
+ * `LOG_LEVEL` and `METRICS_PORT` (a separate /metrics listener) from the environment; tracing from
+ * `OTEL_*`/`IMMO_TRACING_*` and Sentry from `SENTRY_DSN` (both optional). Without
  * `DATABASE_URL` it refuses to start: `dev.js` (the quick start) provides an embedded database.
  */
 export async function main(
@@ -22,6 +25,12 @@ export async function main(
     await flush(logger);
     process.exit(2);
   }
+  // Normally set up by `node --import @immo/tracing/register` (from OTEL_* / IMMO_TRACING_* and
+  // SENTRY_DSN) before this module imported pg; started without it, tracing is set up here and pg
+  // queries get no spans (the plugin warns).
+  const tracing = getTracing() ?? initTracing({ serviceName: 'sample-app', serviceVersion: version });
+  tracing.useLogger(logger);
+  initSentry({}, env);
   const metrics = initMetrics({ service: 'sample-app', version });
   const pool = createPool({ connectionString: config.DATABASE_URL });
 

@@ -1,5 +1,7 @@
+import type { ImmoLogger } from '@immo/logger';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { getBillingRun, startBillingRun } from './billing.js';
 
 const id = { type: 'string', pattern: '^[0-9]{1,12}$' } as const;
 const notFound = {
@@ -8,7 +10,7 @@ const notFound = {
 } as const;
 
 /** The service's JSON API over PostgreSQL. Every query is parameterised. */
-export function registerRoutes(app: FastifyInstance, pool: pg.Pool): void {
+export function registerRoutes(app: FastifyInstance, pool: pg.Pool, logger: ImmoLogger): void {
   app.get<{ Params: { id: string } }>(
     '/api/orgs/:id',
     {
@@ -112,6 +114,69 @@ export function registerRoutes(app: FastifyInstance, pool: pg.Pool): void {
       // The IBAN and anything PII-like in the reference are redacted by @immo/logger before writing.
       request.log.info({ payment: request.body }, `payment received from ${request.body.payer_iban}`);
       return reply.code(202).send({ status: 'accepted', request_id: request.id });
+    },
+  );
+
+  const run = {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      org_id: { type: 'string' },
+      period: { type: 'string' },
+      status: { type: 'string' },
+      invoices: { type: 'integer' },
+      trace_id: { type: ['string', 'null'] },
+    },
+  } as const;
+
+  app.post<{ Params: { id: string }; Body: { period?: string } | undefined }>(
+    '/api/orgs/:id/billing-runs',
+    {
+      schema: {
+        params: { type: 'object', properties: { id }, required: ['id'] },
+        body: {
+          type: ['object', 'null'],
+          properties: { period: { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } },
+          additionalProperties: false,
+        },
+        response: {
+          202: {
+            type: 'object',
+            properties: {
+              run_id: { type: 'string' },
+              status: { type: 'string' },
+              request_id: { type: 'string' },
+            },
+          },
+          404: notFound,
+        },
+      },
+    },
+    async (request, reply) => {
+      const org = await pool.query('SELECT 1 FROM organizations WHERE id = $1', [request.params.id]);
+      if (org.rowCount === 0) return reply.code(404).send({ error: 'not_found', request_id: request.id });
+      const period = request.body?.period ?? new Date().toISOString().slice(0, 7);
+      const { id: runId } = await startBillingRun(pool, logger, request.params.id, period);
+      return reply.code(202).send({ run_id: runId, status: 'running', request_id: request.id });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/billing-runs/:id',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', format: 'uuid' } },
+          required: ['id'],
+        },
+        response: { 200: run, 404: notFound },
+      },
+    },
+    async (request, reply) => {
+      const found = await getBillingRun(pool, request.params.id);
+      if (found === undefined) return reply.code(404).send({ error: 'not_found', request_id: request.id });
+      return found;
     },
   );
 }

@@ -26,15 +26,27 @@ export async function startDatabase(): Promise<{
 /** The built server entry (`dist/main.js`) as a child process, as Kubernetes would run it. */
 export interface ServiceProcess {
   readonly child: ChildProcess;
+  /** What the process wrote to stderr so far. */
+  readonly stderr: () => string;
   readonly url: string;
   readonly lines: () => Record<string, unknown>[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   kill(): void;
 }
 
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'main.js')], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
+/**
+ * Starts the service the way its `start` script does: `node --import @immo/tracing/register
+ * dist/main.js` (pass `nodeArgs: []` to leave the register entry out).
+ */
+export async function startService(
+  env: Record<string, string>,
+  options: { nodeArgs?: string[] } = {},
+): Promise<ServiceProcess> {
+  const appDir = join(import.meta.dirname, '..');
+  const nodeArgs = options.nodeArgs ?? ['--import', '@immo/tracing/register'];
+  const child = spawn(process.execPath, [...nodeArgs, join(appDir, 'dist', 'main.js')], {
+    cwd: appDir,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', OTEL_SERVICE_NAME: 'sample-app', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -69,5 +81,5 @@ export async function startService(env: Record<string, string>): Promise<Service
       reject(new Error(`service exited during start-up:\n${stdout}\n${stderr}`));
     });
   });
-  return { child, url, lines, exited, kill: () => child.kill('SIGKILL') };
+  return { child, url, lines, stderr: () => stderr, exited, kill: () => child.kill('SIGKILL') };
 }

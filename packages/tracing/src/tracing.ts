@@ -66,6 +66,11 @@ export interface Tracing {
   readonly tracer: Tracer;
   /** Export pipeline counters. */
   stats(): TracingStats;
+  /**
+   * Sends the pipeline's few log lines (export failing, recovered) to this logger from now on, for
+   * when tracing was set up by the register entry before the application's logger existed.
+   */
+  useLogger(logger: TracingLogger): void;
   /** Exports the queued spans (and Sentry events, when `./sentry` is set up) within `deadlineMs`. */
   flush(deadlineMs?: number): Promise<void>;
   /** Flushes, then removes the global tracer provider, context manager and propagator. */
@@ -187,6 +192,9 @@ function createInstrumentations(r: ResolvedTracingOptions): Instrumentation[] {
       new PgInstrumentation({
         // A query outside any request or flow (pool warm-up, a health check) is noise, not a trace.
         requireParentSpan: true,
+        // A pool checkout per query doubles the span count and says little; its wait shows up in the
+        // query span and in @immo/metrics' pool gauges.
+        ignoreConnectSpans: true,
         enhancedDatabaseReporting: false,
         addSqlCommenterCommentToQueries: false,
       }),
@@ -250,7 +258,15 @@ export function initTracing(options: TracingOptions = {}): Tracing {
       ],
     );
   }
-  const logger = resolved.logger ?? stderrLogger;
+  // Indirect so that useLogger() can swap it after the register entry set tracing up.
+  let current: TracingLogger = resolved.logger ?? stderrLogger;
+  const logger: TracingLogger = {
+    warn: (obj, msg) => current.warn(obj, msg),
+    info: (obj, msg) => current.info(obj, msg),
+  };
+  const useLogger = (l: TracingLogger) => {
+    current = l;
+  };
   const config = {
     serviceName: resolved.serviceName,
     serviceVersion: resolved.serviceVersion,
@@ -267,6 +283,7 @@ export function initTracing(options: TracingOptions = {}): Tracing {
       enabled: false,
       config,
       tracer: trace.getTracer(TRACER_NAME),
+      useLogger,
       stats: () => ({
         ended: 0,
         exported: 0,
@@ -324,6 +341,7 @@ export function initTracing(options: TracingOptions = {}): Tracing {
     enabled: true,
     config,
     tracer: provider.getTracer(TRACER_NAME),
+    useLogger,
     stats: () =>
       pipeline?.stats() ?? {
         ended: 0,

@@ -55,3 +55,37 @@ export class ServerStartError extends Error {
     this.output = output;
   }
 }
+
+/**
+ * Thrown by a receiver's `waitForSpans` / `waitForEvents` when what the test waited for had not arrived
+ * before the deadline (`RECEIVER_TIMEOUT`) or the receiver was stopped first (`RECEIVER_STOPPED`). The
+ * message lists what did arrive, also in `received`.
+ *
+ * @example
+ * ```ts
+ * await otlp.waitForSpans((s) => s.some((x) => x.name === 'GET /'), 2_000).catch((e: ReceiverWaitError) => console.log(e.received));
+ * ```
+ */
+export class ReceiverWaitError extends Error {
+  readonly code: 'RECEIVER_TIMEOUT' | 'RECEIVER_STOPPED';
+  /** The receiver's name, `otlp-receiver` or `sentry-receiver`. */
+  readonly receiver: string;
+  /** What had arrived: span names (OTLP) or one summary per event (Sentry), oldest first. */
+  readonly received: readonly string[];
+
+  constructor(
+    receiver: string,
+    code: ReceiverWaitError['code'],
+    reason: string,
+    received: readonly string[],
+    errors: readonly string[] = [],
+  ) {
+    const got = received.length ? received.map((r) => JSON.stringify(r)).join(', ') : 'nothing';
+    const bad = errors.length ? `; rejected requests: ${errors.join(' | ')}` : '';
+    super(`${receiver}: ${reason}; received ${received.length}: ${got}${bad}`);
+    this.name = 'ReceiverWaitError';
+    this.code = code;
+    this.receiver = receiver;
+    this.received = received;
+  }
+}

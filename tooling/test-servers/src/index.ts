@@ -1,4 +1,4 @@
-export { ServerStartError, ToolMissingError } from './errors.ts';
+export { ReceiverWaitError, ServerStartError, ToolMissingError } from './errors.ts';
 export type { PostgresOptions, PostgresServer } from './postgres.ts';
 export { startPostgres } from './postgres.ts';
 export { freePort } from './process.ts';
@@ -10,6 +10,19 @@ export type {
   YamlConfig,
 } from './prometheus.ts';
 export { startAlertmanager, startPrometheus } from './prometheus.ts';
+export type {
+  OtlpReceiver,
+  OtlpReceiverOptions,
+  ReceivedEnvelope,
+  ReceivedEnvelopeItem,
+  ReceivedSentryEvent,
+  ReceivedSpan,
+  ReceiverMode,
+  SentryReceiver,
+  SentryReceiverMode,
+  SentryReceiverOptions,
+} from './receivers.ts';
+export { startOtlpReceiver, startSentryReceiver } from './receivers.ts';
 export type { RegistryOptions, RegistryServer } from './registry.ts';
 export { startRegistry } from './registry.ts';
 export type { RequireToolsOptions, ToolInfo, ToolsCheck } from './tools.ts';
