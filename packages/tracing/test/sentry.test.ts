@@ -160,7 +160,7 @@ describe('Sentry on the OpenTelemetry pipeline (real @sentry/node 11 and OTLP ex
       'http.route': '/api/payments/:ref',
       'http.response.status_code': '500',
     });
-    const trace = (thrown?.contexts as { trace: { trace_id: string; span_id: string } }).trace;
+    const trace = (thrown!.contexts as { trace: { trace_id: string; span_id: string } }).trace;
     const spans = await otlp.waitForSpans((s) => s.some((x) => x.name === 'POST /api/payments/:ref'));
     const server = spans.find((x) => x.name === 'POST /api/payments/:ref');
     expect(trace.trace_id).toBe(server?.traceId);
@@ -168,7 +168,8 @@ describe('Sentry on the OpenTelemetry pipeline (real @sentry/node 11 and OTLP ex
     // The handled error from inside the flow span is linked to that span.
     const handled = events.find((e) => e.exception?.values?.[0]?.value?.startsWith('retrying'));
     const flow = spans.find((x) => x.name === 'payment.allocate');
-    expect((handled?.contexts as { trace: { span_id: string } }).trace.span_id).toBe(flow?.spanId);
+    expect(handled).toBeDefined();
+    expect((handled!.contexts as { trace: { span_id: string } }).trace.span_id).toBe(flow?.spanId);
     // Errors only: no transaction, span or session items.
     const types = sentry.envelopes().flatMap((e) => e.items.map((i) => i.header.type));
     expect(new Set(types)).toEqual(new Set(['event']));
