@@ -12,7 +12,6 @@
  * ```
  */
 import * as nodeModule from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { ownRequire } from './own-require.js';
 import { initSentryFromEnv } from './sentry.js';
 import { initTracing } from './tracing.js';
@@ -24,28 +23,22 @@ function registerEsmHook(): void {
     nodeModule as { register?: (specifier: string, parent: string, options?: unknown) => void }
   ).register;
   if (typeof register !== 'function') return;
-  const parent = typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url;
   // Only the modules the instrumentations ask for are wrapped (an include list fed through a message
   // channel): wrapping every module slows start-up and breaks some packages.
   const iitm = ownRequire('import-in-the-middle') as {
-    createAddHookMessageChannel?: () => {
-      registerOptions: unknown;
-      waitForAllMessagesAcknowledged: () => Promise<void>;
-    };
+    createAddHookMessageChannel: () => { registerOptions: unknown };
   };
-  if (typeof iitm.createAddHookMessageChannel === 'function') {
-    const { registerOptions } = iitm.createAddHookMessageChannel();
-    register('import-in-the-middle/hook.mjs', parent, registerOptions);
-  } else {
-    register('import-in-the-middle/hook.mjs', parent);
-  }
+  const { registerOptions } = iitm.createAddHookMessageChannel();
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
 }
 
-if (
+const enabled =
   process.env.IMMO_TRACING_ENABLED?.toLowerCase() !== 'false' &&
-  process.env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true'
-) {
-  registerEsmHook();
-}
+  process.env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true';
+// The ESM build (`--import`) puts the ESM hook in place. The CommonJS build (`--require`) serves
+// CommonJS applications, whose require() calls reach the instrumentations without it; on Node 20 an
+// ESM hook registered from a --require preload with its message channel makes a CommonJS main exit 1
+// without a word, so it is not registered there.
+if (enabled && typeof __filename !== 'string') registerEsmHook();
 initTracing();
 initSentryFromEnv();
