@@ -223,5 +223,33 @@ describe.skipIf(!tools.ok)(
         await db.server.resume();
       }
     });
+
+    it('flushes spans in the shutdown sequence: a request just before SIGTERM is exported', async () => {
+      // A schedule delay far beyond the test: only the shutdown flush can deliver this span.
+      const late = await startService({
+        DATABASE_URL: db.server.url,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+        SENTRY_DSN: sentry.dsn(),
+        IMMO_HEALTH_PROPAGATION_DELAY_MS: '0',
+      });
+      const res = await fetch(`${late.url}/api/orgs/2`, {
+        headers: { 'x-request-id': 'last-before-shutdown' },
+      });
+      expect(res.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 200));
+      const mine = () =>
+        otlp
+          .spans()
+          .filter(
+            (s) =>
+              s.resource['service.instance.id'] !== undefined && s.attributes['url.path'] === '/api/orgs/2',
+          );
+      const before = mine().length;
+      late.child.kill('SIGTERM');
+      const exit = await late.exited;
+      expect(exit.code).toBe(0);
+      expect(mine().length).toBe(before + 1);
+    });
   },
 );
