@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -16,13 +16,55 @@ export const ALL_VARIANTS = [
   'immo-full',
   'F_log-fm',
   'F_log-fm-up',
+  // The tracing issue: our full stack with tracing + Sentry errors, and what teams assemble today.
+  'immo-trace',
+  'immo-trace10',
+  'otel',
+  'otel10',
+  'sentry',
+  'assembly',
 ];
-/** Variants for diagnosis only: accepted by --variants, not run by default. */
-export const EXTRA_VARIANTS = ['F_log-als'];
+/**
+ * Variants for diagnosis only: accepted by --variants, not run by default. `assembly-naive` is the
+ * assembly with Sentry's Fastify integration left in: it is expected to crash at start-up with
+ * FST_ERR_DEC_ALREADY_PRESENT (Sentry and @fastify/otel both decorate request.opentelemetry).
+ */
+export const EXTRA_VARIANTS = [
+  'F_log-als',
+  'F_log-als-emit',
+  'assembly-naive',
+  'immo-trace-ns',
+  'immo-trace10-ns',
+];
 export const BASELINE = 'F_log';
+/** The assembly the tracing issue compares our stack with (run side by side). */
+export const ASSEMBLY = 'assembly';
+
+const preload = (file) => ['--import', pathToFileURL(path.join(here, file)).href];
+/**
+ * What a variant needs outside server.mjs: node flags (preloads that must run before Fastify and
+ * node:http are imported) and environment. Every variant also gets the telemetry sink's
+ * OTEL_EXPORTER_OTLP_ENDPOINT and SENTRY_DSN from the caller (variants without telemetry ignore them).
+ */
+export const VARIANT_SETUP = {
+  otel: { nodeArgs: preload('preload-otel.mjs'), env: { BENCH_OTEL_RATIO: '1' } },
+  otel10: { nodeArgs: preload('preload-otel.mjs'), env: { BENCH_OTEL_RATIO: '0.1' } },
+  sentry: { nodeArgs: preload('preload-sentry.mjs'), env: {} },
+  assembly: {
+    nodeArgs: [...preload('preload-sentry.mjs'), ...preload('preload-otel.mjs')],
+    env: { BENCH_OTEL_RATIO: '1', BENCH_SENTRY_FASTIFY: 'off' },
+  },
+  'assembly-naive': {
+    nodeArgs: [...preload('preload-sentry.mjs'), ...preload('preload-otel.mjs')],
+    env: { BENCH_OTEL_RATIO: '1' },
+  },
+};
 export const SERVER_CORE = '0';
 export const CLIENT_CORE = '1';
 export const ROUTE_URL = '/api/orgs/org_8f3a2c';
+/** Variants with @immo/health's probe routes are ready when it says so; the others when the route answers. */
+const WITH_HEALTH = new Set(['immo-full', 'immo-trace', 'immo-trace10']);
+export const readyPath = (variant) => (WITH_HEALTH.has(variant) ? '/health/ready' : ROUTE_URL);
 
 /**
  * Pins every thread of this process (including ones libuv starts later) to the
@@ -118,18 +160,22 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
- * Starts server.mjs for one variant in a fresh child process, pinned to the
- * server core. `wrapper` (e.g. valgrind and its flags) goes between taskset and node.
+ * Spawns server.mjs for one variant in a fresh child process, pinned to the server core, and
+ * returns the child at once (startup.mjs times from here). `wrapper` (e.g. valgrind and its flags)
+ * goes between taskset and node; the variant's own node flags (VARIANT_SETUP) after `nodeArgs`.
+ * `env` is added to the child's environment; `stderrFd` (an open file descriptor) takes its stderr.
  */
-export function startServer(
+export function spawnServer(
   variant,
   logFile,
-  { pinned, nodeArgs = [], wrapper = [], readyTimeoutMs = 20_000 } = {},
+  { pinned, nodeArgs = [], wrapper = [], env = {}, stderrFd } = {},
 ) {
+  const setup = VARIANT_SETUP[variant] ?? { nodeArgs: [], env: {} };
   const nodeCmd = [
     ...wrapper,
     process.execPath,
     ...nodeArgs,
+    ...setup.nodeArgs,
     path.join(here, 'server.mjs'),
     variant,
     logFile,
@@ -137,11 +183,19 @@ export function startServer(
   // taskset and valgrind both run the program in place: the child's pid is the server's pid.
   const [cmd, ...args] = pinned ? ['taskset', '-c', SERVER_CORE, ...nodeCmd] : nodeCmd;
   const child = spawn(cmd, args, {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'inherit', stderrFd ?? 'inherit', 'ipc'],
+    env: { ...process.env, NODE_ENV: 'production', ...env, ...setup.env },
   });
   live.add(child);
   child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/**
+ * Starts server.mjs for one variant (see spawnServer) and resolves once it reported its port.
+ */
+export function startServer(variant, logFile, { readyTimeoutMs = 20_000, ...options } = {}) {
+  const child = spawnServer(variant, logFile, options);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

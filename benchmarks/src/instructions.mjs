@@ -23,6 +23,7 @@ import {
   stopServer,
 } from './harness.mjs';
 import { gitState, machineFacts } from './machine.mjs';
+import { startSink } from './sink.mjs';
 import { fmt, rotate, summarise } from './stats.mjs';
 import { instructionsTable } from './tables.mjs';
 
@@ -76,7 +77,7 @@ const control = (flags, pid) =>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
-async function runOne(variant, round, tmpDir) {
+async function runOne(variant, round, tmpDir, sink) {
   const logFile = path.join(tmpDir, `${variant}-r${round}.log`);
   const cgDir = path.join(tmpDir, `cg-${variant}-r${round}`);
   mkdirSync(cgDir);
@@ -87,7 +88,12 @@ async function runOne(variant, round, tmpDir) {
     `--callgrind-out-file=${path.join(cgDir, 'cg.%p')}`,
     '-q',
   ];
-  const { child, port } = await startServer(variant, logFile, { pinned, wrapper, readyTimeoutMs: 300_000 });
+  const { child, port } = await startServer(variant, logFile, {
+    pinned,
+    wrapper,
+    readyTimeoutMs: 300_000,
+    env: sink.env,
+  });
   try {
     const warm = await cannon(port, { connections: config.connections, amount: config.warmupRequests });
     control(['-i', 'on'], child.pid);
@@ -123,10 +129,12 @@ async function main() {
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'immo-instr-bench-'));
   const runs = [];
   const started = Date.now();
+  // The tracing variants export to it (as in run.mjs); pinned to the client core.
+  const sink = await startSink({ mode: 'ok', pinned });
   try {
     for (let round = 0; round < config.rounds; round++) {
       for (const variant of rotate(config.variants, round)) {
-        const r = await runOne(variant, round, tmpDir);
+        const r = await runOne(variant, round, tmpDir, sink);
         runs.push(r);
         console.log(
           `round ${round + 1}/${config.rounds} ${variant.padEnd(14)} ${fmt(r.instructionsPerReq / 1000, 1)} k instructions/req  ${fmt(r.linesPerRequest)} lines/req`,
@@ -134,6 +142,7 @@ async function main() {
       }
     }
   } finally {
+    await sink.stop();
     rmSync(tmpDir, { recursive: true, force: true });
   }
   const baseline = config.variants.includes(BASELINE) ? BASELINE : config.variants[0];

@@ -39,7 +39,7 @@ export function gitState(cwd, paths = ['packages/logger', 'packages/redact']) {
       cwd,
       encoding: 'utf8',
     }).trim();
-    return { commit, uncommittedSrc: dirty ? dirty.split('\n').length : 0 };
+    return { commit, uncommittedSrc: dirty ? dirty.split('\n').length : 0, paths };
   } catch {
     return null;
   }

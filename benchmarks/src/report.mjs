@@ -2,12 +2,15 @@
 //   benchmarks/results/http-<date>.json     (pnpm --filter @immo/benchmarks bench)
 //   packages/logger/bench/results.json      (pnpm --filter @immo/logger bench)
 //   packages/redact/bench/results.json      (pnpm --filter @immo/redact bench), if present
-// Usage: pnpm --filter @immo/benchmarks report
+//   benchmarks/results/startup-<date>.json  (pnpm --filter @immo/benchmarks startup)
+//   benchmarks/results/resilience-<date>.json (pnpm --filter @immo/benchmarks resilience)
+// A missing results file leaves its section saying "not measured yet".
+// Usage: pnpm --filter @immo/benchmarks report [-- --out FILE]   (default: docs/benchmarks.md)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, fmtRatio, summarise } from './stats.mjs';
-import { httpTable, instructionsTable } from './tables.mjs';
+import { httpTable, instructionsTable, resilienceTable, startupTable } from './tables.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -23,7 +26,26 @@ const TARGETS = {
   observe: 1.0,
   exemplar: 1.5,
   probeP99Ms: 5,
+  // The tracing issue's bars (CPU per request relative to F_log unless said otherwise).
+  trace: 3.0,
+  traceVsAssembly: 0.6,
+  trace10: 1.6,
+  traceStartup: 2.5,
+  traceRssMB: 90,
 };
+
+/** What the tracing issue measured for today's assemblies (reported next to ours, not targets). */
+const ISSUE_FIGURES = {
+  otel: { cpu: 2.75, what: 'OpenTelemetry NodeSDK + instrumentation-http + @fastify/otel, 100 % sampling' },
+  otel10: { cpu: 2.63, what: 'the same at 10 % sampling' },
+  sentry: { cpu: 3.5, what: '@sentry/node 11, errors only, as its docs set it up for Fastify' },
+  assembly: {
+    cpu: 5.3,
+    startup: 6.6,
+    what: 'the best assembly: F_log + fastify-metrics + NodeSDK http + @fastify/otel 100 % + Sentry errors-only',
+  },
+};
+const ASSEMBLY = 'assembly';
 
 function readJson(file) {
   try {
@@ -110,7 +132,8 @@ function pairedBetween(sinkResult, a, b) {
 
 function gitLine(g) {
   if (!g) return '';
-  return ` Code measured: commit \`${g.commit}\`${g.uncommittedSrc ? ` plus ${g.uncommittedSrc} uncommitted file(s) under packages/{logger,redact}/src` : ''}.`;
+  const where = g.paths ? g.paths.map((p) => `${p}/src`).join(', ') : 'packages/{logger,redact}/src';
+  return ` Code measured: commit \`${g.commit}\`${g.uncommittedSrc ? ` plus ${g.uncommittedSrc} uncommitted file(s) under ${where}` : ''}.`;
 }
 
 function machineLine(m) {
@@ -305,6 +328,203 @@ function stackTargetsSection(https, metrics, health) {
       '| readiness probe p99 while a dependency check hangs | < 5 ms | no @immo/health bench results yet | not measured |',
     );
   return rows.join('\n');
+}
+
+/** Per-round paired ratio of two variants of one HTTP result (both ran in the same rounds). */
+function pairedHttp(data, a, b, field = 'cpuUsPerReq') {
+  const ratios = [];
+  for (const r of data.runs ?? []) {
+    if (r.variant !== a) continue;
+    const o = data.runs.find((x) => x.variant === b && x.round === r.round && x.attempt === r.attempt);
+    if (o) ratios.push(r[field] / o[field]);
+  }
+  return ratios.length ? summarise(ratios) : null;
+}
+
+const TRACING_STARTUP_CMD = 'pnpm --filter @immo/benchmarks startup';
+const TRACING_RESILIENCE_CMD = 'pnpm --filter @immo/benchmarks resilience';
+
+function tracingTargetsSection(https, startup, resilience) {
+  const rows = ['| target (tracing issue) | limit | measured | verdict |', '| --- | ---: | --- | --- |'];
+  const withTrace = https.filter((h) => h.data.summary?.['immo-trace']);
+  for (const h of withTrace) {
+    const d = h.data;
+    const mode = httpModeShort(h);
+    const r = d.summary['immo-trace'].cpuRatioVsBaseline;
+    rows.push(
+      `| HTTP: CPU/request, full stack (logger + metrics + health + tracing 100 % + Sentry errors) vs ${d.baseline} (${mode}) | ≤ ${TARGETS.trace}x | ${fmtRatio(r)} | ${verdict(r.median, TARGETS.trace, r)} |`,
+    );
+    const vsAssembly = pairedHttp(d, 'immo-trace', ASSEMBLY);
+    rows.push(
+      vsAssembly
+        ? `| HTTP: CPU/request, full stack vs the assembly, side by side (${mode}) | ≤ ${TARGETS.traceVsAssembly}x | ${fmtRatio(vsAssembly)} | ${verdict(vsAssembly.median, TARGETS.traceVsAssembly, vsAssembly)} |`
+        : `| HTTP: CPU/request, full stack vs the assembly (${mode}) | ≤ ${TARGETS.traceVsAssembly}x | \`assembly\` not in this run | not measured |`,
+    );
+    const r10 = d.summary['immo-trace10']?.cpuRatioVsBaseline;
+    rows.push(
+      r10
+        ? `| HTTP: CPU/request, full stack at 10 % sampling vs ${d.baseline} (${mode}) | ≤ ${TARGETS.trace10}x | ${fmtRatio(r10)} | ${verdict(r10.median, TARGETS.trace10, r10)} |`
+        : `| HTTP: CPU/request, full stack at 10 % sampling vs F_log (${mode}) | ≤ ${TARGETS.trace10}x | \`immo-trace10\` not in this run | not measured |`,
+    );
+    for (const [v, f] of Object.entries(ISSUE_FIGURES)) {
+      const a = d.summary[v]?.cpuRatioVsBaseline;
+      if (a)
+        rows.push(
+          `| (reported) HTTP: CPU/request, ${f.what}, vs ${d.baseline} (${mode}) | — (issue: ${f.cpu}x) | ${fmtRatio(a)} | reported |`,
+        );
+    }
+  }
+  if (withTrace.length === 0) {
+    rows.push(
+      `| HTTP: CPU/request, full stack with tracing 100 % + Sentry errors vs F_log | ≤ ${TARGETS.trace}x | not measured yet (\`pnpm --filter @immo/benchmarks bench\`) | not measured |`,
+      `| HTTP: CPU/request, full stack vs the assembly | ≤ ${TARGETS.traceVsAssembly}x | not measured yet | not measured |`,
+      `| HTTP: CPU/request, full stack at 10 % sampling vs F_log | ≤ ${TARGETS.trace10}x | not measured yet | not measured |`,
+    );
+  }
+  const st = startup?.data?.summary;
+  if (st?.['immo-trace']) {
+    const t = st['immo-trace'].readyRatioVsBaseline;
+    rows.push(
+      `| start-up to the first ready probe, full stack vs ${startup.data.baseline} | ≤ ${TARGETS.traceStartup}x | ${fmtRatio(t)}; ${fmt(st['immo-trace'].readyMs.median, 0)} ms vs ${fmt(st[startup.data.baseline]?.readyMs.median, 0)} ms | ${verdict(t.median, TARGETS.traceStartup, t)} |`,
+    );
+    const m = st['immo-trace'].rssDiffVsBaselineMB;
+    const within = m.median <= TARGETS.traceRssMB;
+    rows.push(
+      `| RSS after the warm-up load, full stack minus ${startup.data.baseline} | ≤ ${TARGETS.traceRssMB} MB | +${fmt(m.median, 1)} MB [${fmt(m.min, 1)}–${fmt(m.max, 1)}] (${fmt(st['immo-trace'].rssMB.median, 1)} MB vs ${fmt(st[startup.data.baseline]?.rssMB.median, 1)} MB) | ${within ? (m.max <= TARGETS.traceRssMB ? 'met' : `met (median; +${fmt(m.max, 1)} MB at the upper end)`) : '**not met**'} |`,
+    );
+    const a = st[ASSEMBLY]?.readyRatioVsBaseline;
+    if (a)
+      rows.push(
+        `| (reported) start-up, the assembly vs ${startup.data.baseline} | — (issue: ${ISSUE_FIGURES.assembly.startup}x) | ${fmtRatio(a)} | reported |`,
+      );
+  } else {
+    rows.push(
+      `| start-up to the first ready probe, full stack vs F_log | ≤ ${TARGETS.traceStartup}x | not measured yet (\`${TRACING_STARTUP_CMD}\`) | not measured |`,
+      `| RSS after the warm-up load, full stack minus F_log | ≤ ${TARGETS.traceRssMB} MB | not measured yet | not measured |`,
+    );
+  }
+  const res = resilience?.data?.modes;
+  if (res?.length) {
+    for (const m of res.filter((x) => x.mode !== 'ok')) {
+      rows.push(
+        `| (reported) telemetry sink ${m.mode}: failed requests; p99 vs sink ok; RSS slope (2nd half) | — | ${m.failedRequests} failed; ${fmt(m.p99RatioVsOk)}x; ${fmt(m.rss.slopeSecondHalfMBPerMin)} MB/min | reported |`,
+      );
+    }
+  } else {
+    rows.push(
+      `| (reported) exporter down / failing / slow: failed requests, p99, memory | — | not measured yet (\`${TRACING_RESILIENCE_CMD}\`) | not measured |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+function tracingHttpTable(h) {
+  const d = h.data;
+  const variants = [
+    'F_log',
+    'immo-full',
+    'immo-trace',
+    'immo-trace10',
+    'otel',
+    'otel10',
+    'sentry',
+    ASSEMBLY,
+  ].filter((v) => d.summary[v]);
+  const rows = [
+    `| variant | CPU µs/req | vs ${d.baseline} (median paired ratio [min–max], IQR) | vs ${ASSEMBLY} (median paired ratio [min–max], IQR) | issue's figure vs F_log | spans exported/req | telemetry requests/run |`,
+    '| --- | ---: | --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const v of variants) {
+    const s = d.summary[v];
+    const vsA = d.summary[ASSEMBLY] ? pairedHttp(d, v, ASSEMBLY) : null;
+    rows.push(
+      `| ${v} | ${fmt(s.cpuUsPerReq.median, 1)} | ${fmtRatio(s.cpuRatioVsBaseline)} | ${vsA ? fmtRatio(vsA) : 'n/a'} | ${ISSUE_FIGURES[v] ? `${ISSUE_FIGURES[v].cpu}x` : ''} | ${fmt(s.spansPerRequest?.median, 2)} | ${fmt(s.sinkRequestsPerRun?.median, 0)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+function tracingSection(https, startup, resilience) {
+  const parts = [
+    'Variants (all on the same route, sink and pinning as above; every server gets',
+    '`OTEL_EXPORTER_OTLP_ENDPOINT` and `SENTRY_DSN` pointing at a **telemetry sink**, `benchmarks/src/sink.mjs`: a',
+    'node:http server pinned to the client core that answers `POST /v1/traces` with 200 and',
+    '`POST /api/<n>/envelope/` with `{}`, drains and counts requests, bytes and spans):',
+    '',
+    '- `immo-trace`: `immo-full` plus `initTracing({ sampleRatio: 1 })` before the app is built (OTLP/HTTP protobuf to the',
+    '  sink), `tracing.useLogger(logger)`, `initSentry({ dsn })` (errors only), the `immoTracing` plugin registered after',
+    "  health and the pipeline's metrics (`registerTracingMetrics`), wired as `apps/sample-app` does. `immo-trace10`:",
+    '  the same at 10 %.',
+    '- `otel`: F_log + `@opentelemetry/sdk-node` `NodeSDK` with `@opentelemetry/instrumentation-http` and `@fastify/otel`',
+    "  (`registerOnInitialization`), `ParentBased(AlwaysOn)`, the OTLP proto exporter with the SDK's `BatchSpanProcessor`",
+    '  defaults, started by a preload (`node --import benchmarks/src/preload-otel.mjs`) before Fastify and node:http load.',
+    '  `otel10`: `ParentBased(TraceIdRatioBased(0.1))`.',
+    '- `sentry`: F_log + `@sentry/node` 11 `Sentry.init({ dsn })` in a preload (`--import`), no `tracesSampleRate`, as',
+    "  Sentry's docs set it up for Fastify (`Sentry.setupFastifyErrorHandler(app)`, a no-op in v11).",
+    '- `assembly`: F_log + `fastify-metrics` (prom-client defaults) + the `otel` set-up + Sentry errors-only with',
+    "  Sentry's Fastify integration removed (and `openTelemetryIntegration` added to link events to traces). With",
+    "  Sentry's Fastify integration kept (extra variant `assembly-naive`), Sentry and @fastify/otel both decorate",
+    '  `request.opentelemetry` and the server dies right after start-up with `FST_ERR_DEC_ALREADY_PRESENT`.',
+    '',
+  ];
+  const withTrace = https.filter((h) => Object.keys(h.data.summary ?? {}).some((v) => v in ISSUE_FIGURES));
+  if (withTrace.length === 0) {
+    parts.push(
+      'HTTP: not measured yet. Run `pnpm --filter @immo/benchmarks bench` (the default variants include these).',
+      '',
+    );
+  }
+  for (const h of withTrace) {
+    parts.push(
+      `### CPU per request, ${httpModeShort(h)}`,
+      '',
+      `From \`${h.data.command}\` (results: \`${rel(h.file)}\`; full table above). Ratios to \`${ASSEMBLY}\` are per-round`,
+      'paired ratios like the ones to F_log; `spans exported/req` counts the spans the sink received over the run',
+      '(warm-up included, flushed at stop) per request served.',
+      '',
+      tracingHttpTable(h),
+      '',
+    );
+  }
+  parts.push('### Start-up and memory', '');
+  if (!startup) {
+    parts.push(`Not measured yet. Run \`${TRACING_STARTUP_CMD}\`.`, '');
+  } else {
+    const d = startup.data;
+    const c = d.config;
+    parts.push(
+      `Command: \`${d.command}\` (results: \`${rel(startup.file)}\`).`,
+      '',
+      `${machineLine(d.machine)}. ${c.runs} alternating runs per variant (order rotated), a fresh server each (core ${c.serverCore});` +
+        ` start-up = time from the spawn to the first 200 on the ready probe, polled every ${c.pollMs} ms (\`GET /health/ready\`` +
+        ` for the @immo variants, \`GET /api/orgs/:id\` for the others); then ${c.loadDurationSec} s of autocannon at` +
+        ` ${c.connections} connections and the server's VmRSS from \`/proc/<pid>/status\`.${gitLine(d.git)}`,
+      '',
+      startupTable(d),
+      '',
+    );
+  }
+  parts.push('### Exporter down, failing or slow', '');
+  if (!resilience) {
+    parts.push(`Not measured yet. Run \`${TRACING_RESILIENCE_CMD}\`.`, '');
+  } else {
+    const d = resilience.data;
+    const c = d.config;
+    parts.push(
+      `Command: \`${d.command}\` (results: \`${rel(resilience.file)}\`).`,
+      '',
+      `${machineLine(d.machine)}. Variant \`${c.variant}\` (100 % sampling), a fresh server and sink per mode: ok (200 at once),` +
+        ` down (nothing listens), fail (500), slow (answers after ${fmt(c.slowMs / 1000, 0)} s, past the exporter's 10 s timeout).` +
+        ` autocannon at a fixed ${c.rate} requests/s over ${c.connections} connections for ${c.durationSec} s per mode;` +
+        ` failed = non-2xx + errors + timeouts; latencies of the 2xx from an HDR histogram; RSS sampled every` +
+        ` ${fmt(c.sampleMs / 1000, 0)} s (slope: least squares over the second half); warning lines = pino level ≥ warn in the` +
+        ` log plus '@immo/tracing' lines on stderr; pipeline counters from \`getTracing().stats()\` at the end of the load.${gitLine(d.git)}`,
+      '',
+      resilienceTable(d),
+      '',
+    );
+  }
+  return parts.join('\n');
 }
 
 function metricsSection(metrics) {
@@ -502,9 +722,11 @@ function redactSection(redact) {
   return lines.join('\n');
 }
 
-export function generateReport() {
+export function generateReport(out = path.join(root, 'docs', 'benchmarks.md')) {
   const https = httpResultsOwnNode();
   const instr = latestResult('instructions');
+  const startup = latestResult('startup');
+  const resilience = latestResult('resilience');
   const loggerFile = path.join(root, 'packages', 'logger', 'bench', 'results.json');
   const redactFile = path.join(root, 'packages', 'redact', 'bench', 'results.json');
   const loggerData = readJson(loggerFile);
@@ -533,6 +755,8 @@ for orientation only and do not transfer to other hardware.
 ${targetsSection(https, logger, instr)}
 
 ${stackTargetsSection(https, metrics, health)}
+
+${tracingTargetsSection(https, startup, resilience)}
 
 A target counts as met when the median paired ratio is within the limit; where the upper end of the spread
 crosses the limit, the verdict says so.
@@ -563,7 +787,8 @@ summary, prom-client's default runtime metrics) and \`F_log-fm-up\` (the same + 
 assemble today). Where a table lists
 \`F_log-als\`, that is a diagnostic variant: F_log plus an \`AsyncLocalStorage.run\` around each request (an
 \`onRequest\` hook), the mechanism @immo/logger uses to put \`request_id\` on lines logged without access to
-\`request\`; it sizes that part of the cost.
+\`request\`; it sizes that part of the cost. The tracing variants (\`immo-trace\`, \`immo-trace10\`, \`otel\`, \`otel10\`,
+\`sentry\`, \`assembly\`) and the telemetry sink they export to are described with their results below.
 
 Two load modes. **Saturated** (the issue's method): autocannon sends as fast as it can, the server's core is
 ~100 % busy, and requests/s is the throughput. On a 2-core machine shared with other work, autocannon's core
@@ -579,6 +804,9 @@ repeated). Per-request CPU is higher there than when saturated, since less work 
 
 ${https.length ? https.map((h) => `### ${httpModeTitle(h)[0].toUpperCase()}${httpModeTitle(h).slice(1)}\n\n${httpSection(h)}`).join('\n') : httpSection(null)}
 ${otherNodeSection()}
+### Tracing: our stack against OpenTelemetry, Sentry and the assembly
+
+${tracingSection(https, startup, resilience)}
 ### Instructions per request (callgrind)
 
 ${instructionsSection(instr)}
@@ -602,8 +830,10 @@ pnpm --filter @immo/logger bench              # writes packages/logger/bench/res
 pnpm --filter @immo/redact bench              # writes packages/redact/bench/results.json
 pnpm --filter @immo/metrics bench             # writes packages/metrics/bench/results.json
 pnpm --filter @immo/health bench              # writes packages/health/bench/results.json
-pnpm --filter @immo/benchmarks bench          # writes benchmarks/results/http-<date>.json (about 6 min)
+pnpm --filter @immo/benchmarks bench          # writes benchmarks/results/http-<date>.json (14 variants; about 20 min)
 pnpm --filter @immo/benchmarks instructions   # writes benchmarks/results/instructions-<date>.json (valgrind; about 12 min)
+pnpm --filter @immo/benchmarks startup        # writes benchmarks/results/startup-<date>.json (start-up and RSS; about 5 min)
+pnpm --filter @immo/benchmarks resilience     # writes benchmarks/results/resilience-<date>.json (sink ok/down/fail/slow; about 9 min)
 pnpm --filter @immo/benchmarks report         # regenerates this page
 # quick smoke run (not used by the report): pnpm --filter @immo/benchmarks bench -- --rounds 1 --duration 1
 # profile one variant's server: pnpm --filter @immo/benchmarks bench -- --rounds 1 --variants immo --cpu-prof-dir /tmp/prof
@@ -613,12 +843,13 @@ pnpm --filter @immo/benchmarks report         # regenerates this page
 Run one benchmark at a time: on a 2-core machine a second one (or a test suite) shares the cores the
 measurement relies on.
 `;
-  const out = path.join(root, 'docs', 'benchmarks.md');
   writeFileSync(out, doc);
   return out;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const out = generateReport();
-  console.log(`wrote ${rel(out)}`);
+  // --out FILE: write elsewhere (e.g. to check the page without touching docs/).
+  const i = process.argv.indexOf('--out');
+  const out = generateReport(i > 0 && process.argv[i + 1] ? path.resolve(process.argv[i + 1]) : undefined);
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }

@@ -33,6 +33,7 @@ import {
 } from './harness.mjs';
 import { gitState, loadavg, machineFacts } from './machine.mjs';
 import { generateReport } from './report.mjs';
+import { startSink, statsDelta } from './sink.mjs';
 import { fmt, rotate, summarise } from './stats.mjs';
 import { httpTable } from './tables.mjs';
 
@@ -123,8 +124,16 @@ function fail(msg) {
 }
 
 const pinned = pinSelf();
+/** Packages whose uncommitted source changes are flagged next to the results. */
+const MEASURED_PACKAGES = [
+  'packages/logger',
+  'packages/redact',
+  'packages/metrics',
+  'packages/health',
+  'packages/tracing',
+];
 
-async function runOne(variant, round, position, tmpDir) {
+async function runOne(variant, round, position, tmpDir, sink) {
   const logFile = path.join(tmpDir, `${variant}-r${round}.log`);
   const nodeArgs = [];
   if (config.cpuProfDir) {
@@ -135,7 +144,8 @@ async function runOne(variant, round, position, tmpDir) {
       `--cpu-prof-name=${variant}-r${round}.cpuprofile`,
     );
   }
-  const { child, port } = await startServer(variant, logFile, { pinned, nodeArgs });
+  const sinkBefore = await sink.stats();
+  const { child, port } = await startServer(variant, logFile, { pinned, nodeArgs, env: sink.env });
   try {
     let warm = { '2xx': 0, non2xx: 0 };
     if (config.warmupSec > 0)
@@ -164,7 +174,9 @@ async function runOne(variant, round, position, tmpDir) {
     const switches1 = involuntarySwitches(child.pid);
     const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
 
+    // The server flushes its telemetry on stop: the sink's counts then cover the whole run.
     await stopServer(child);
+    const telemetry = statsDelta(await sink.stats(), sinkBefore);
     const { lines, lastLine } = countLines(logFile);
     const served = warm['2xx'] + warm.non2xx + result['2xx'] + result.non2xx;
     const ok = result['2xx'];
@@ -197,6 +209,9 @@ async function runOne(variant, round, position, tmpDir) {
       requestsServed: served,
       linesPerRequest: served > 0 ? lines / served : Number.NaN,
       sampleLine: lastLine ? lastLine.slice(0, 600) : null,
+      // What reached the telemetry sink over the whole run (warm-up included), per request served.
+      telemetry,
+      spansPerRequest: served > 0 ? telemetry.traces.spans / served : Number.NaN,
       loadavgBefore: load,
       involuntarySwitches: switches1 - switches0,
     };
@@ -233,6 +248,12 @@ function summariseRuns(runs) {
       p95Ms: summarise(mine.map((r) => r.latencyMs.p95)),
       p99Ms: summarise(mine.map((r) => r.latencyMs.p99)),
       linesPerRequest: summarise(mine.map((r) => r.linesPerRequest)),
+      spansPerRequest: summarise(mine.map((r) => r.spansPerRequest)),
+      sinkRequestsPerRun: summarise(
+        mine.map((r) =>
+          r.telemetry ? r.telemetry.traces.requests + r.telemetry.envelopes.requests : Number.NaN,
+        ),
+      ),
       non2xx: mine.reduce((s, r) => s + r.non2xx + r.errors, 0),
       cpuRatioVsBaseline: summarise(cpuRatios),
       reqPerSecRatioVsBaseline: summarise(rpsRatios),
@@ -243,9 +264,15 @@ function summariseRuns(runs) {
 
 function packageVersion(name) {
   try {
-    return require(`${name}/package.json`).version;
+    // Not every package exports ./package.json: read it from the workspace's node_modules first.
+    return JSON.parse(readFileSync(path.join(here, '..', 'node_modules', name, 'package.json'), 'utf8'))
+      .version;
   } catch {
-    return null;
+    try {
+      return require(`${name}/package.json`).version;
+    } catch {
+      return null;
+    }
   }
 }
 
@@ -269,6 +296,8 @@ async function main() {
   const runs = [];
   const discarded = [];
   const started = Date.now();
+  // Stands in for the OTLP collector and Sentry; pinned to the client core, like autocannon.
+  const sink = await startSink({ mode: 'ok', pinned });
   try {
     for (let round = 0; round < config.rounds; round++) {
       const order = rotate(config.variants, round);
@@ -279,11 +308,11 @@ async function main() {
             maxBusyCores: config.quietCores,
             maxWaitMs: config.quietWaitSec * 1000,
           });
-          const r = await runOne(variant, round, position, tmpDir);
+          const r = await runOne(variant, round, position, tmpDir, sink);
           Object.assign(r, { attempt, quietGate: gate });
           roundRuns.push(r);
           console.log(
-            `round ${round + 1}/${config.rounds}${attempt ? ` (retry ${attempt})` : ''} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  server ${fmt(r.serverCpuUtil * 100, 0)} %  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  others ${fmt(gate.busyCores)} cores${gate.waitedMs > 1500 ? ` (waited ${fmt(gate.waitedMs / 1000, 0)} s)` : ''}`,
+            `round ${round + 1}/${config.rounds}${attempt ? ` (retry ${attempt})` : ''} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  server ${fmt(r.serverCpuUtil * 100, 0)} %  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  ${fmt(r.spansPerRequest)} spans/req  others ${fmt(gate.busyCores)} cores${gate.waitedMs > 1500 ? ` (waited ${fmt(gate.waitedMs / 1000, 0)} s)` : ''}`,
           );
         }
         // Saturated mode: a run counts if the server was kept busy. Fixed-rate mode:
@@ -303,6 +332,7 @@ async function main() {
       }
     }
   } finally {
+    await sink.stop();
     rmSync(tmpDir, { recursive: true, force: true });
   }
 
@@ -313,12 +343,18 @@ async function main() {
     command: commandLine(),
     quick,
     machine: machineFacts(),
-    git: gitState(path.join(here, '..', '..')),
+    git: gitState(path.join(here, '..', '..'), MEASURED_PACKAGES),
     versions: {
       fastify: packageVersion('fastify'),
       pino: packageVersion('pino'),
       autocannon: packageVersion('autocannon'),
       '@immo/logger': packageVersion('@immo/logger'),
+      '@opentelemetry/sdk-node': packageVersion('@opentelemetry/sdk-node'),
+      '@opentelemetry/instrumentation-http': packageVersion('@opentelemetry/instrumentation-http'),
+      '@opentelemetry/exporter-trace-otlp-proto': packageVersion('@opentelemetry/exporter-trace-otlp-proto'),
+      '@fastify/otel': packageVersion('@fastify/otel'),
+      '@sentry/node': packageVersion('@sentry/node'),
+      'fastify-metrics': packageVersion('fastify-metrics'),
     },
     config: { ...config, clkTck: CLK_TCK, pinned, serverCore: SERVER_CORE, clientCore: CLIENT_CORE },
     elapsedSec: (Date.now() - started) / 1000,

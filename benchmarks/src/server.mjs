@@ -22,12 +22,85 @@ const payload = (id) => ({
   active: true,
 });
 
+globalThis[Symbol.for('immo.bench.flushers')] ??= [];
+const flushers = globalThis[Symbol.for('immo.bench.flushers')];
+
+/**
+ * The whole @immo stack a service registers: logger, metrics (HTTP metrics + runtime metrics),
+ * health (probes, load shedding with pressure sampling); with `sampleRatio`, also @immo/tracing
+ * (initTracing before the app is built, the plugin after health, its pipeline metrics) and Sentry
+ * errors-only through @immo/tracing/sentry, wired as apps/sample-app does. No database on this route.
+ */
+async function immoStack({ sampleRatio, sentry = true } = {}) {
+  const { createLogger } = await import('@immo/logger');
+  const { immoLogger, loggerServerOptions } = await import('@immo/logger/fastify');
+  const { initMetrics } = await import('@immo/metrics');
+  const { immoMetrics } = await import('@immo/metrics/fastify');
+  const { createHealth } = await import('@immo/health');
+  const { immoHealth } = await import('@immo/health/fastify');
+  const logger = createLogger({
+    service: 'bench',
+    version: '0.0.0',
+    env: 'bench',
+    level: 'info',
+    destination: dest,
+  });
+  let tracing;
+  let tracingMod;
+  if (sampleRatio !== undefined) {
+    tracingMod = await import('@immo/tracing');
+    const { initSentry } = await import('@immo/tracing/sentry');
+    // Endpoint and DSN from OTEL_EXPORTER_OTLP_ENDPOINT and SENTRY_DSN (the benchmark's sink).
+    tracing = tracingMod.initTracing({
+      serviceName: 'bench',
+      serviceVersion: '0.0.0',
+      environment: 'bench',
+      sampleRatio,
+      // Diagnosis switches (not used by the default runs).
+      ...(process.env.BENCH_NO_INSTR === '1' ? { instrumentPg: false, instrumentUndici: false } : {}),
+    });
+    tracing.useLogger(logger);
+    if (sentry) initSentry({ dsn: process.env.SENTRY_DSN });
+    flushers.push(() => tracing.flush(3000));
+  }
+  const metrics = initMetrics({ service: 'bench', version: '0.0.0' });
+  const health = createHealth({
+    service: 'bench',
+    handleSignals: false,
+    handleUncaught: false,
+    logger,
+    metrics,
+  });
+  const app = Fastify(loggerServerOptions(logger));
+  await app.register(immoLogger);
+  await app.register(immoMetrics, { metrics, exposeRoute: true });
+  await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
+  if (tracing && process.env.BENCH_NO_PLUGIN !== '1') {
+    const { immoTracing } = await import('@immo/tracing/fastify');
+    await app.register(immoTracing);
+    tracingMod.registerTracingMetrics(metrics, tracing);
+  }
+  return app;
+}
+
 async function build() {
   switch (variant) {
     case 'fastify-nolog':
       return Fastify({ logger: false });
     case 'F_log':
       return Fastify({ logger: { level: 'info', stream: dest } });
+    case 'F_log-als-emit': {
+      // Diagnostic: the AsyncLocalStorage.run entered around the server's 'request' emit instead.
+      const { AsyncLocalStorage } = await import('node:async_hooks');
+      const als = new AsyncLocalStorage();
+      const app = Fastify({ logger: { level: 'info', stream: dest } });
+      const emit = app.server.emit;
+      app.server.emit = function (event, req, res) {
+        if (event === 'request') return als.run({ requestId: 'x' }, () => emit.call(this, event, req, res));
+        return emit.apply(this, arguments);
+      };
+      return app;
+    }
     case 'F_log-als': {
       // Diagnostic, not in the default set: F_log plus what correlation needs on
       // Node 20 (an AsyncLocalStorage.run around each request), to size that part.
@@ -55,34 +128,36 @@ async function build() {
       }
       return app;
     }
-    case 'immo-full': {
-      // The whole @immo stack a service registers: logger, metrics (HTTP metrics + runtime
-      // metrics), health (probes, load shedding with pressure sampling). No database on this route.
-      const { createLogger } = await import('@immo/logger');
-      const { immoLogger, loggerServerOptions } = await import('@immo/logger/fastify');
-      const { initMetrics } = await import('@immo/metrics');
-      const { immoMetrics } = await import('@immo/metrics/fastify');
-      const { createHealth } = await import('@immo/health');
-      const { immoHealth } = await import('@immo/health/fastify');
-      const logger = createLogger({
-        service: 'bench',
-        version: '0.0.0',
-        env: 'bench',
-        level: 'info',
-        destination: dest,
-      });
-      const metrics = initMetrics({ service: 'bench', version: '0.0.0' });
-      const health = createHealth({
-        service: 'bench',
-        handleSignals: false,
-        handleUncaught: false,
-        logger,
-        metrics,
-      });
-      const app = Fastify(loggerServerOptions(logger));
-      await app.register(immoLogger);
-      await app.register(immoMetrics, { metrics, exposeRoute: true });
-      await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
+    case 'immo-full':
+      return immoStack();
+    case 'immo-trace':
+      return immoStack({ sampleRatio: 1 });
+    case 'immo-trace10':
+      return immoStack({ sampleRatio: 0.1 });
+    case 'immo-trace-ns':
+      return immoStack({ sampleRatio: 1, sentry: false });
+    case 'immo-trace10-ns':
+      return immoStack({ sampleRatio: 0.1, sentry: false });
+    case 'otel':
+    case 'otel10':
+      // F_log; the NodeSDK (http + @fastify/otel) was started by preload-otel.mjs (--import).
+      return Fastify({ logger: { level: 'info', stream: dest } });
+    case 'sentry': {
+      // F_log; Sentry.init ran in preload-sentry.mjs (--import), as Sentry's docs set it up.
+      const Sentry = await import('@sentry/node');
+      const app = Fastify({ logger: { level: 'info', stream: dest } });
+      // Sentry's Fastify guide calls this on the app; in v11 it is a no-op (errors are captured
+      // through Fastify's diagnostics channel by Sentry's Fastify integration).
+      if (typeof Sentry.setupFastifyErrorHandler === 'function') Sentry.setupFastifyErrorHandler(app);
+      return app;
+    }
+    case 'assembly':
+    case 'assembly-naive': {
+      // The best assembly of the tracing issue: Fastify's logger + fastify-metrics (prom-client
+      // defaults) + the NodeSDK with http + @fastify/otel at 100 % + Sentry errors-only (preloads).
+      const { default: metricsPlugin } = await import('fastify-metrics');
+      const app = Fastify({ logger: { level: 'info', stream: dest } });
+      await app.register(metricsPlugin, { endpoint: '/metrics' });
       return app;
     }
     case 'immo':
@@ -108,13 +183,26 @@ async function build() {
 
 const app = await build();
 app.get('/api/orgs/:id', async (request) => payload(request.params.id));
-await app.listen({ host: '127.0.0.1', port: 0 });
+if (process.env.BENCH_STATS === '1') {
+  // For resilience.mjs: the export pipeline's counters and the process's memory.
+  const tracing = variant.startsWith('immo-trace') ? (await import('@immo/tracing')).getTracing() : undefined;
+  app.get('/__stats', async () => ({ tracing: tracing?.stats() ?? null, memory: process.memoryUsage() }));
+}
+// BENCH_PORT: a fixed port (startup.mjs polls it from spawn on); otherwise any free one.
+await app.listen({ host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) });
 const { port } = app.server.address();
 process.send?.({ type: 'ready', port, pid: process.pid });
 
 process.on('message', async (msg) => {
   if (msg?.type !== 'stop') return;
   await app.close();
+  // Telemetry still queued goes to the sink (counted per run); bounded, as the sink may be down or slow.
+  if (flushers.length) {
+    await Promise.race([
+      Promise.allSettled(flushers.map((f) => f())),
+      new Promise((resolve) => setTimeout(resolve, 4000)),
+    ]);
+  }
   // sonic-boom's end() writes what is still buffered before closing the fd;
   // waiting for 'close' makes the line count in run.mjs complete.
   await new Promise((resolve) => {

@@ -59,13 +59,33 @@ function traceMixin(obj: object, level: number, logger: Logger): Record<string, 
   const fields = activeTraceFields();
   const base = correlationMixin(obj, level, logger);
   if (fields === undefined) return base;
-  return base === EMPTY ? { ...fields } : Object.assign(base, fields);
+  // Literals with one fixed shape each: an object made by spread (or Object.assign'ed into) gets a
+  // cloned map that turns slow once mergeMixin adds the line's keys — 6 µs a line instead of 0.2.
+  return base === EMPTY
+    ? { trace_id: fields.trace_id, span_id: fields.span_id, trace_flags: fields.trace_flags }
+    : {
+        request_id: base.request_id,
+        trace_id: fields.trace_id,
+        span_id: fields.span_id,
+        trace_flags: fields.trace_flags,
+      };
 }
 
 // pino's default strategy is Object.assign(mixin, merge): the returned mixin object is written
 // to, so the shared EMPTY sentinel must short-circuit instead (no allocation on the common path).
+// The line's own keys are copied one by one (own enumerable string keys, as Object.assign would;
+// of its symbols only the pre-redacted marker means anything to the formatter).
 function mergeMixin(merge: object, mixin: object): object {
-  return mixin === EMPTY ? merge : Object.assign(mixin, merge);
+  if (mixin === EMPTY) return merge;
+  const target = mixin as Record<string | symbol, unknown>;
+  const source = merge as Record<string | symbol, unknown>;
+  const keys = Object.keys(source);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    target[k] = source[k];
+  }
+  if (source[kPreRedacted] === true) target[kPreRedacted] = true;
+  return target;
 }
 
 function reason(err: unknown): string {
