@@ -95,9 +95,9 @@ async function build() {
       const als = new AsyncLocalStorage();
       const app = Fastify({ logger: { level: 'info', stream: dest } });
       const emit = app.server.emit;
-      app.server.emit = function (event, req, res) {
-        if (event === 'request') return als.run({ requestId: 'x' }, () => emit.call(this, event, req, res));
-        return emit.apply(this, arguments);
+      app.server.emit = function (event, ...args) {
+        if (event === 'request') return als.run({ requestId: 'x' }, () => emit.call(this, event, ...args));
+        return emit.call(this, event, ...args);
       };
       return app;
     }
