@@ -35,6 +35,8 @@ export const EXTRA_VARIANTS = [
   'assembly-naive',
   'immo-trace-ns',
   'immo-trace10-ns',
+  'immo-trace0',
+  'immo-trace0-ns',
 ];
 export const BASELINE = 'F_log';
 /** The assembly the tracing issue compares our stack with (run side by side). */

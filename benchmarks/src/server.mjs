@@ -134,6 +134,10 @@ async function build() {
       return immoStack({ sampleRatio: 1 });
     case 'immo-trace10':
       return immoStack({ sampleRatio: 0.1 });
+    case 'immo-trace0':
+      return immoStack({ sampleRatio: 0 });
+    case 'immo-trace0-ns':
+      return immoStack({ sampleRatio: 0, sentry: false });
     case 'immo-trace-ns':
       return immoStack({ sampleRatio: 1, sentry: false });
     case 'immo-trace10-ns':

@@ -142,17 +142,37 @@ function sampler(ratio: number): Sampler {
 function createExporter(r: ResolvedTracingOptions): SpanExporter | undefined {
   if (r.exporter !== undefined) return r.exporter;
   if (r.otlpEndpoint === undefined) return undefined;
-  const config = { url: r.otlpEndpoint, headers: r.otlpHeaders, timeoutMillis: r.exportTimeoutMs };
-  if (r.otlpProtocol === 'http/json') {
+  return lazyExporter(() => {
+    const config = { url: r.otlpEndpoint, headers: r.otlpHeaders, timeoutMillis: r.exportTimeoutMs };
+    if (r.otlpProtocol === 'http/json') {
+      const { OTLPTraceExporter } = ownRequire(
+        '@opentelemetry/exporter-trace-otlp-http',
+      ) as typeof import('@opentelemetry/exporter-trace-otlp-http');
+      return new OTLPTraceExporter(config);
+    }
     const { OTLPTraceExporter } = ownRequire(
-      '@opentelemetry/exporter-trace-otlp-http',
-    ) as typeof import('@opentelemetry/exporter-trace-otlp-http');
+      '@opentelemetry/exporter-trace-otlp-proto',
+    ) as typeof import('@opentelemetry/exporter-trace-otlp-proto');
     return new OTLPTraceExporter(config);
-  }
-  const { OTLPTraceExporter } = ownRequire(
-    '@opentelemetry/exporter-trace-otlp-proto',
-  ) as typeof import('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter(config);
+  });
+}
+
+/**
+ * The OTLP exporter, loaded on the first export instead of at start-up: its modules (protobuf
+ * serialisation, the HTTP transport) take about a tenth of a second to load, which the first
+ * readiness probe should not wait for; the first export comes seconds later, off the request path.
+ */
+function lazyExporter(load: () => SpanExporter): SpanExporter {
+  let real: SpanExporter | undefined;
+  const get = () => {
+    real ??= load();
+    return real;
+  };
+  return {
+    export: (spans, done) => get().export(spans, done),
+    shutdown: () => (real === undefined ? Promise.resolve() : real.shutdown()),
+    forceFlush: () => (real?.forceFlush === undefined ? Promise.resolve() : real.forceFlush()),
+  };
 }
 
 function createInstrumentations(r: ResolvedTracingOptions): Instrumentation[] {
