@@ -24,7 +24,12 @@ export function activeSpanContextSource(): ActiveSpanContext | null {
     const trace = api.trace;
     // The SDK's span returns its stored SpanContext object: keeping it (not the span) holds a few
     // strings instead of a whole span with its attributes until the exemplar is replaced.
-    loaded = () => trace.getActiveSpan()?.spanContext();
+    // Only a sampled span's trace is recorded anywhere: an exemplar pointing at an unsampled trace
+    // would lead from the dashboard to a trace that does not exist.
+    loaded = () => {
+      const sc = trace.getActiveSpan()?.spanContext();
+      return sc !== undefined && (sc.traceFlags & 1) === 1 ? sc : undefined;
+    };
   } catch {
     loaded = null;
   }

@@ -156,6 +156,23 @@ describe('exemplars', () => {
     );
   });
 
+  it('takes no exemplar from an unsampled span (its trace is recorded nowhere)', async () => {
+    const m = createTestMetrics({ exemplars: true });
+    const h = m.histogram({ name: 'z_seconds', help: 'Z.', unit: 'seconds', buckets: [1] });
+    const unsampled = trace.wrapSpanContext({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 0,
+    });
+    context.with(trace.setSpan(context.active(), unsampled), () => h.observe(0.1));
+    expect((await m.render(PROMETHEUS_ACCEPT)).body).not.toContain('trace_id');
+    const sampled = trace.wrapSpanContext({ ...unsampled.spanContext(), traceFlags: 1 });
+    context.with(trace.setSpan(context.active(), sampled), () => h.observe(0.2));
+    expect((await m.render(PROMETHEUS_ACCEPT)).body).toContain(
+      '# {trace_id="4bf92f3577b34da6a3ce929d0e0e4736"} 0.2',
+    );
+  });
+
   it('records no exemplar when exemplars are off', async () => {
     const m = createTestMetrics({ exemplars: false });
     const h = m.histogram({ name: 'y_seconds', help: 'Y.', unit: 'seconds' });

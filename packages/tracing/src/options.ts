@@ -110,9 +110,9 @@ export interface TracingOptions {
    */
   requestIdHeader?: string | false;
   /**
-   * Where the correlation id of the current unit of work comes from, for `requestIdHeader` (pass
-   * `currentRequestId` from @immo/logger to cover jobs too). Without it, the id of the Fastify request
-   * the code runs in.
+   * Where the correlation id of the current unit of work comes from, for `requestIdHeader`. Without
+   * it: @immo/logger's correlation id when the logger is loaded (requests and `withCorrelation` jobs),
+   * else the id of the Fastify request the code runs in.
    */
   correlationId?: () => string | undefined;
   /** Logger for export warnings. Default: one line on stderr. */

@@ -194,6 +194,7 @@ function createInstrumentations(r: ResolvedTracingOptions): Instrumentation[] {
           try {
             id =
               fromOption?.() ??
+              loggerCorrelationId() ??
               (context.active().getValue(kRequestIdHolder) as RequestIdHolder | undefined)?.id;
           } catch {
             id = undefined;
@@ -221,6 +222,19 @@ function createInstrumentations(r: ResolvedTracingOptions): Instrumentation[] {
     );
   }
   return list;
+}
+
+// @immo/logger keeps its correlation store on globalThis under this symbol (so that two copies of
+// the logger share it). Reading it here, without importing the logger, gives jobs run inside
+// `withCorrelation(id, …)` their id on outgoing calls too.
+const kLoggerCorrelation = Symbol.for('@immo/logger.correlation');
+
+function loggerCorrelationId(): string | undefined {
+  const storage = (globalThis as Record<symbol, unknown>)[kLoggerCorrelation] as
+    | { getStore(): { requestId?: unknown } | undefined }
+    | undefined;
+  const id = storage?.getStore()?.requestId;
+  return typeof id === 'string' ? id : undefined;
 }
 
 interface UndiciRequestLike {

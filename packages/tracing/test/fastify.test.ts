@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '@immo/logger';
+import { createLogger, withCorrelation } from '@immo/logger';
 import { immoLogger, loggerServerOptions } from '@immo/logger/fastify';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import fc from 'fast-check';
@@ -153,6 +153,17 @@ describe('outgoing calls', () => {
     const client = spans.find((s) => s.kind === SpanKind.CLIENT);
     expect(client?.parentSpanContext?.spanId).toBe(server?.spanContext().spanId);
     expect(received[0]?.traceparent).toContain(client?.spanContext().spanId);
+  });
+});
+
+describe('outgoing calls of jobs', () => {
+  it("carry @immo/logger's job correlation id, with no span outside a request", async () => {
+    await withCorrelation('billing-run-42', async () => {
+      await (await fetch(`${downstreamUrl}/job`)).text();
+    });
+    expect(received[0]?.['x-request-id']).toBe('billing-run-42');
+    expect(received[0]?.traceparent).toBeUndefined();
+    expect(await t.spans()).toHaveLength(0);
   });
 });
 
