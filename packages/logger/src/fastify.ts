@@ -17,7 +17,7 @@ import {
   kBufferThreshold,
   RequestBuffer,
 } from './buffer.js';
-import { type CorrelationStore, correlationStorage } from './context.js';
+import { type CorrelationStore, correlationStorage, tracingHolder } from './context.js';
 import { formatIssues, LoggerOptionsError } from './errors.js';
 import { LEVEL_VALUES } from './levels.js';
 import { kPreRedacted, kRequestBound, loggerState } from './logger.js';
@@ -310,6 +310,14 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
 
   fastify.addHook('onRequest', (request, reply, hookDone) => {
     if (header !== false) reply.header(header, request.id);
+    const holder = bufferOptions !== undefined ? undefined : tracingHolder();
+    if (holder !== undefined) {
+      // @immo/tracing's context already covers the request: one AsyncLocalStorage, not two.
+      holder.requestId = request.id;
+      holder.logger = request.log as unknown as Logger;
+      hookDone();
+      return;
+    }
     const store: CorrelationStore = { requestId: request.id, logger: request.log as unknown as Logger };
     correlationStorage.run(store, hookDone);
   });

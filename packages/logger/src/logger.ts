@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { CENSOR, createRedactor, RedactOptionsError, type Redactor } from '@immo/redact';
 import { register as onExit } from 'on-exit-leak-free';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { correlationStorage } from './context.js';
+import { currentCorrelation } from './context.js';
 import { LoggerOptionsError } from './errors.js';
 import type { Level } from './levels.js';
 import { type LoggerOptions, type ResolvedLoggerOptions, resolveLoggerOptions } from './options.js';
@@ -51,7 +51,7 @@ let writingLogger: Logger | undefined;
 function correlationMixin(_obj: object, _level: number, logger: Logger): Record<string, unknown> {
   writingLogger = logger;
   if ((logger as Tagged)[kRequestBound] === true) return EMPTY;
-  const store = correlationStorage.getStore();
+  const store = currentCorrelation();
   return store === undefined ? EMPTY : { request_id: store.requestId };
 }
 

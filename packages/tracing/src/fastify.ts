@@ -178,7 +178,7 @@ const plugin: FastifyPluginCallback<TracingPluginOptions> = (fastify, options, d
         const ua = raw.headers['user-agent'];
         if (typeof ua === 'string') span.setAttribute('user_agent.original', ua.slice(0, 256));
       }
-      const holder: RequestIdHolder = { id: undefined };
+      const holder: RequestIdHolder = { requestId: undefined };
       const ctx = trace.setSpan(parent, span).setValue(kRequestIdHolder, holder);
       const state: SpanState = { span, ctx, holder, error: undefined };
       raw[kState] = state;
@@ -208,13 +208,13 @@ const plugin: FastifyPluginCallback<TracingPluginOptions> = (fastify, options, d
         // inject() and other paths that bypass the server's 'request' event.
         state = start(raw);
         if (state !== null) {
-          state.holder.id = request.id;
+          state.holder.requestId ??= request.id;
           bindBody(request, state.ctx);
           context.with(state.ctx, hookDone);
           return;
         }
       } else if (state !== null) {
-        state.holder.id = request.id;
+        state.holder.requestId ??= request.id;
         bindBody(request, state.ctx);
       }
       hookDone();

@@ -109,14 +109,17 @@ export function internals(): Internals | undefined {
 
 /**
  * The context key under which the Fastify plugin keeps the request's correlation id holder, for the
- * `x-request-id` header on outgoing calls. A holder (not the id) because the span context is entered
+ * `x-request-id` header on outgoing calls, and @immo/logger's correlation store when both packages
+ * are used (one AsyncLocalStorage instead of two). A holder (not the id) because the span context is entered
  * before Fastify has chosen the request id.
  * @internal
  */
 export const kRequestIdHolder = createContextKey('@immo/tracing.request-id');
 /** @internal */
 export interface RequestIdHolder {
-  id: string | undefined;
+  /** The request's correlation id; @immo/logger's plugin fills it (and `logger`) when both are used. */
+  requestId: string | undefined;
+  logger?: unknown;
 }
 
 const stderrLogger: TracingLogger = {
@@ -195,7 +198,7 @@ function createInstrumentations(r: ResolvedTracingOptions): Instrumentation[] {
             id =
               fromOption?.() ??
               loggerCorrelationId() ??
-              (context.active().getValue(kRequestIdHolder) as RequestIdHolder | undefined)?.id;
+              (context.active().getValue(kRequestIdHolder) as RequestIdHolder | undefined)?.requestId;
           } catch {
             id = undefined;
           }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, withCorrelation } from '@immo/logger';
+import { createLogger, currentRequestId, withCorrelation } from '@immo/logger';
 import { immoLogger, loggerServerOptions } from '@immo/logger/fastify';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import fc from 'fast-check';
@@ -47,6 +47,14 @@ beforeEach(async () => {
     return { id: (req.params as { id: string }).id, trace: currentTraceId() };
   });
   app.post('/api/payments', async (req) => ({ trace: currentTraceId(), body: req.body }));
+  app.get('/api/deep', async () => {
+    // Code with no access to `request`: the root logger and currentRequestId() still see the request.
+    logger.info('deep inside');
+    const loggerStorage = (globalThis as Record<symbol, { getStore(): unknown } | undefined>)[
+      Symbol.for('@immo/logger.correlation')
+    ];
+    return { id: currentRequestId(), ownStore: loggerStorage?.getStore() !== undefined };
+  });
   app.get('/api/calls', async () => {
     const r = await fetch(`${downstreamUrl}/x`);
     await r.text();
@@ -93,6 +101,16 @@ describe('server spans', () => {
     const mine = lines.filter((l) => l.request_id === trace);
     expect(mine.map((l) => l.msg)).toEqual(['loading org', 'request completed']);
     for (const l of mine) expect(l.trace_id).toBe(trace);
+  });
+
+  it('shares one async context with @immo/logger: lines without `request` still carry both ids', async () => {
+    const res = await fetch(`${base}/api/deep`, { headers: { 'x-request-id': 'req-deep-1' } });
+    const body = (await res.json()) as { id: string; ownStore: boolean };
+    expect(body).toEqual({ id: 'req-deep-1', ownStore: false });
+    const line = lines.find((l) => l.msg === 'deep inside');
+    const span = await t.span('GET /api/deep');
+    expect(line?.request_id).toBe('req-deep-1');
+    expect(line?.trace_id).toBe(span?.spanContext().traceId);
   });
 
   it('continues an incoming W3C trace and follows its sampling decision', async () => {
