@@ -274,7 +274,7 @@ function finish(state: SpanState, request: FastifyRequest, reply: FastifyReply):
   try {
     if (span.isRecording()) {
       const route = request.routeOptions.url;
-      const method = span.isRecording() ? (request.raw.method ?? '') : '';
+      const method = request.raw.method ?? '';
       const m = KNOWN_METHODS.has(method) ? method : 'HTTP';
       if (route !== undefined && reply.statusCode !== 404) {
         span.setAttribute('http.route', route);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { createRedactor, type Redactor } from '@immo/redact';
+import path from 'node:path';
+import { createRedactor } from '@immo/redact';
 import {
   type Attributes,
   type Context,
@@ -81,9 +82,6 @@ interface Internals {
   tracing: Tracing;
   resolved: ResolvedTracingOptions;
   fingerprint: string;
-  redactor: Redactor | undefined;
-  instrumentations: Instrumentation[];
-  disable: () => void;
 }
 
 // One instance per process even when two copies of the package are loaded: the OpenTelemetry globals
@@ -338,9 +336,6 @@ export function initTracing(options: TracingOptions = {}): Tracing {
       tracing,
       resolved,
       fingerprint: fingerprint(resolved),
-      redactor: undefined,
-      instrumentations: [],
-      disable: () => undefined,
     } satisfies Internals;
     return tracing;
   }
@@ -410,9 +405,6 @@ export function initTracing(options: TracingOptions = {}): Tracing {
     tracing,
     resolved,
     fingerprint: fingerprint(resolved),
-    redactor,
-    instrumentations,
-    disable: unregister,
   } satisfies Internals;
   return tracing;
 }
@@ -460,27 +452,24 @@ export function flushTelemetry(deadlineMs = 5000): Promise<void> {
   return t === undefined ? flushOthers(deadlineMs) : t.flush(deadlineMs);
 }
 
-function loadedModule(id: string): { exports: unknown } | undefined {
+const PG_ENTRY = path.join('node_modules', 'pg', 'lib', 'index.js');
+
+/** True when `pg` is in the module cache and its `Client.prototype.query` lacks the instrumentation's wrapper. */
+function pgLoadedUninstrumented(): boolean {
   const cache = createRequire(`${process.cwd()}/`).cache;
   for (const key of Object.keys(cache)) {
-    if (key.endsWith(id)) return cache[key] as { exports: unknown };
+    if (key.endsWith(`${path.sep}${PG_ENTRY}`)) return !isPgPatched(cache[key]?.exports);
   }
-  return undefined;
+  return false;
 }
 
 function warnIfLoadedEarly(r: ResolvedTracingOptions, logger: TracingLogger): void {
-  if (!r.instrumentPg) return;
-  const pg = loadedModule(`${sep()}node_modules${sep()}pg${sep()}lib${sep()}index.js`);
-  if (pg !== undefined && !isPgPatched(pg.exports)) {
+  if (r.instrumentPg && pgLoadedUninstrumented()) {
     logger.warn(
       { module: 'pg' },
       'pg was loaded before initTracing(): its queries are not traced. Start the service with `node --import @immo/tracing/register` (or call initTracing() before anything imports pg)',
     );
   }
-}
-
-function sep(): string {
-  return process.platform === 'win32' ? '\\' : '/';
 }
 
 /** @internal True when pg's Client.prototype.query carries the instrumentation's wrapper. */
@@ -496,9 +485,7 @@ export function isPgPatched(pgExports: unknown): boolean {
  */
 export function pgLoadedButNotTraced(): boolean {
   const i = internals();
-  if (i === undefined || !i.tracing.enabled || !i.resolved.instrumentPg) return false;
-  const pg = loadedModule(`${sep()}node_modules${sep()}pg${sep()}lib${sep()}index.js`);
-  return pg !== undefined && !isPgPatched(pg.exports);
+  return i?.tracing.enabled === true && i.resolved.instrumentPg && pgLoadedUninstrumented();
 }
 
 /**
@@ -566,22 +553,42 @@ function isAsyncIterator(v: unknown): v is AsyncIterator<unknown> & AsyncIterabl
   );
 }
 
-function wrapIterator<T>(it: Iterator<T> & Iterable<T>, span: Span, ctx: Context): Iterator<T> & Iterable<T> {
-  let done = false;
-  const step = (fn: () => IteratorResult<T>): IteratorResult<T> => {
-    if (done) return fn();
-    try {
-      const r = context.with(ctx, fn);
-      if (r.done) {
-        done = true;
+/**
+ * Ends a generator's span exactly once: on the step that reports `done`, or on the first failure
+ * (recorded, then rethrown). Steps after that pass straight through.
+ */
+function iterationSpan(span: Span) {
+  let ended = false;
+  return {
+    get ended() {
+      return ended;
+    },
+    step<R extends IteratorResult<unknown>>(r: R): R {
+      if (r.done && !ended) {
+        ended = true;
         span.end();
       }
       return r;
-    } catch (error) {
-      done = true;
-      recordError(span, error);
-      span.end();
+    },
+    fail(error: unknown): never {
+      if (!ended) {
+        ended = true;
+        recordError(span, error);
+        span.end();
+      }
       throw error;
+    },
+  };
+}
+
+function wrapIterator<T>(it: Iterator<T> & Iterable<T>, span: Span, ctx: Context): Iterator<T> & Iterable<T> {
+  const s = iterationSpan(span);
+  const step = (fn: () => IteratorResult<T>): IteratorResult<T> => {
+    if (s.ended) return fn();
+    try {
+      return s.step(context.with(ctx, fn));
+    } catch (error) {
+      return s.fail(error);
     }
   };
   const wrapped = {
@@ -605,21 +612,13 @@ function wrapAsyncIterator<T>(
   span: Span,
   ctx: Context,
 ): AsyncIterator<T> & AsyncIterable<T> {
-  let done = false;
+  const s = iterationSpan(span);
   const step = async (fn: () => Promise<IteratorResult<T>>): Promise<IteratorResult<T>> => {
-    if (done) return fn();
+    if (s.ended) return fn();
     try {
-      const r = await context.with(ctx, fn);
-      if (r.done) {
-        done = true;
-        span.end();
-      }
-      return r;
+      return s.step(await context.with(ctx, fn));
     } catch (error) {
-      done = true;
-      recordError(span, error);
-      span.end();
-      throw error;
+      return s.fail(error);
     }
   };
   const wrapped = {
