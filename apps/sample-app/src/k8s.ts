@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { defineService, readImageLock } from '@immo/k8s-manifests';
+import { metricsMixin } from '@immo/metrics/mixin';
+
+// Resolved from this module, so it works from src/ (tests) and dist/ (`pnpm k8s:render`).
+const lockFile = new URL('../image.lock', import.meta.url);
+const image = [...readImageLock(lockFile.pathname).values()][0]!;
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/**
+ * The sample service's deployment, one definition for staging and production. Shutdown timing: a
+ * 5 s preStop sleep covers endpoint propagation (the app's own propagation delay is set to 0), the
+ * app has 25 s to drain, finish billing runs and flush telemetry (tracing flushes within 5 s), and
+ * 5 s of margin: terminationGracePeriodSeconds = 35.
+ */
+export const service = defineService({
+  name: 'sample-app',
+  namespace: 'billing',
+  image,
+  version,
+  port: 3000,
+  resources: { cpuRequest: '250m', memoryRequest: '256Mi', memoryLimit: '512Mi' },
+  shutdown: { preStopSleepSeconds: 5, shutdownDeadlineMs: 25_000, telemetryFlushMs: 5000, marginSeconds: 5 },
+  env: { LOG_LEVEL: 'info' },
+  secretEnv: {
+    DATABASE_URL: { secretName: 'sample-app-db', key: 'url' },
+    SENTRY_DSN: { secretName: 'sample-app-sentry', key: 'dsn', optional: true },
+  },
+  tracing: { otlpEndpoint: 'http://otel-collector.observability.svc:4318' },
+  monitoring: { interval: '30s', labels: { release: 'kube-prometheus-stack' } },
+  networkPolicy: {
+    database: { podLabels: { 'app.kubernetes.io/name': 'postgresql' }, ports: [5432] },
+  },
+  dashboardFolder: 'Billing',
+  mixins: [
+    metricsMixin({
+      rules: { selector: 'service="sample-app"' },
+      dashboard: { uid: 'sample-app-http', title: 'Sample app — HTTP', selector: 'service="sample-app"' },
+    }),
+  ],
+  environments: {
+    staging: {
+      namespace: 'billing-staging',
+      autoscaling: { minReplicas: 2, maxReplicas: 3 },
+      resources: { cpuRequest: '100m', memoryRequest: '192Mi', memoryLimit: '384Mi' },
+      tracing: { sampleRatio: 1 },
+    },
+    production: {
+      autoscaling: { minReplicas: 3, maxReplicas: 10, cpuUtilization: 70 },
+      tracing: { sampleRatio: 0.1 },
+    },
+  },
+});
+
+export default service;

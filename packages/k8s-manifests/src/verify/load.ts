@@ -1,0 +1,140 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import YAML, { LineCounter } from 'yaml';
+import type { Finding } from './finding.js';
+
+/** One object read from a manifest file, with what is needed to point at a line. */
+export interface LoadedObject {
+  file: string;
+  /** The object as plain data. */
+  object: Record<string, unknown>;
+  /** `Kind/namespace/name` (or `Kind/name` without a namespace). */
+  ref: string;
+  /** 1-based line of a JSON path in this object's file; the document's first line when not found. */
+  lineOf(path: readonly (string | number)[]): number;
+}
+
+/** Files to read: the given files, and `*.yaml`, `*.yml`, `*.json` under the given folders (sorted). */
+export function manifestFiles(inputs: readonly string[]): { files: string[]; findings: Finding[] } {
+  const files: string[] = [];
+  const findings: Finding[] = [];
+  const walk = (p: string, explicit: boolean) => {
+    let st: import('node:fs').Stats;
+    try {
+      st = statSync(p);
+    } catch (err) {
+      findings.push({
+        file: p,
+        line: 0,
+        object: '-',
+        path: '-',
+        rule: 'read-error',
+        severity: 'error',
+        message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        fix: 'pass an existing file or folder',
+      });
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) {
+        if (name.startsWith('.') || name === 'node_modules') continue;
+        walk(path.join(p, name), false);
+      }
+    } else if (explicit || /\.(ya?ml|json)$/.test(p)) files.push(p);
+  };
+  for (const input of inputs) walk(input, true);
+  return { files, findings };
+}
+
+function refOf(o: Record<string, unknown>): string {
+  const meta = (o.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+  const kind = typeof o.kind === 'string' ? o.kind : '?';
+  const name = typeof meta.name === 'string' ? meta.name : '?';
+  return typeof meta.namespace === 'string' ? `${kind}/${meta.namespace}/${name}` : `${kind}/${name}`;
+}
+
+/**
+ * Parses every document of every file. Syntax errors become `yaml-syntax` findings naming the file
+ * and line (never an exception); `kind: List` documents are expanded into their items.
+ */
+export function loadManifests(files: readonly string[]): { objects: LoadedObject[]; findings: Finding[] } {
+  const objects: LoadedObject[] = [];
+  const findings: Finding[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      findings.push({
+        file,
+        line: 0,
+        object: '-',
+        path: '-',
+        rule: 'read-error',
+        severity: 'error',
+        message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        fix: 'check the path and permissions',
+      });
+      continue;
+    }
+    const lineCounter = new LineCounter();
+    const docs = YAML.parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+    const list = Array.isArray(docs) ? docs : [docs];
+    for (const doc of list) {
+      if (doc.errors.length > 0) {
+        const first = doc.errors[0]!;
+        const line = lineCounter.linePos(first.pos[0]).line;
+        findings.push({
+          file,
+          line,
+          object: '-',
+          path: '-',
+          rule: 'yaml-syntax',
+          severity: 'error',
+          message: `not valid YAML: ${first.message.split('\n')[0]}${doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more)` : ''}`,
+          fix: 'fix the syntax at that line (indentation, a missing ":" or quote)',
+        });
+        continue;
+      }
+      const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      if (value === null || value === undefined) continue;
+      const docLine = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
+      const lineOf =
+        (prefix: readonly (string | number)[]) =>
+        (p: readonly (string | number)[]): number => {
+          const full = [...prefix, ...p];
+          for (let n = full.length; n >= 0; n--) {
+            const node = doc.getIn(full.slice(0, n), true) as
+              | { range?: [number, number, number] }
+              | undefined;
+            if (node && typeof node === 'object' && node.range)
+              return lineCounter.linePos(node.range[0]).line;
+          }
+          return docLine;
+        };
+      const add = (o: unknown, prefix: readonly (string | number)[]) => {
+        if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+          findings.push({
+            file,
+            line: lineOf(prefix)([]),
+            object: '-',
+            path: '$',
+            rule: 'invalid-object',
+            severity: 'error',
+            message: `expected a Kubernetes object, received ${Array.isArray(o) ? 'an array' : typeof o}`,
+            fix: 'each YAML document must be one object with apiVersion, kind and metadata.name',
+          });
+          return;
+        }
+        const rec = o as Record<string, unknown>;
+        if (rec.kind === 'List' && Array.isArray(rec.items)) {
+          for (const [i, item] of rec.items.entries()) add(item, [...prefix, 'items', i]);
+          return;
+        }
+        objects.push({ file, object: rec, ref: refOf(rec), lineOf: lineOf(prefix) });
+      };
+      add(value, []);
+    }
+  }
+  return { objects, findings };
+}
