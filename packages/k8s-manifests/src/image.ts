@@ -55,7 +55,8 @@ export function parseImageReference(ref: string): ImageReference {
  */
 export function digestProblem(ref: string): string | undefined {
   if (typeof ref !== 'string' || ref.trim() === '') return 'no image';
-  if (DIGEST_PATTERN.test(ref) && !/\s/.test(ref)) return undefined;
+  if (/\s/.test(ref)) return 'it contains whitespace';
+  if (DIGEST_PATTERN.test(ref)) return undefined;
   const { tag, digest } = parseImageReference(ref);
   if (digest === undefined) {
     if (tag === undefined) return 'no tag and no digest: it resolves to ":latest", whatever that is today';

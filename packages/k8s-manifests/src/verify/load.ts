@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import YAML, { LineCounter } from 'yaml';
+import YAML, { isMap, isScalar, isSeq, LineCounter } from 'yaml';
 import type { Finding } from './finding.js';
 
 /** One object read from a manifest file, with what is needed to point at a line. */
@@ -98,19 +98,28 @@ export function loadManifests(files: readonly string[]): { objects: LoadedObject
       }
       const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
       if (value === null || value === undefined) continue;
-      const docLine = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
+      // The line of the deepest node on the path that exists; for a map entry the line of its key,
+      // so `replcias: 3` and a nested `limit:` block both point at the line naming the field.
       const lineOf =
         (prefix: readonly (string | number)[]) =>
         (p: readonly (string | number)[]): number => {
-          const full = [...prefix, ...p];
-          for (let n = full.length; n >= 0; n--) {
-            const node = doc.getIn(full.slice(0, n), true) as
-              | { range?: [number, number, number] }
-              | undefined;
-            if (node && typeof node === 'object' && node.range)
-              return lineCounter.linePos(node.range[0]).line;
+          let node: unknown = doc.contents;
+          let offset = doc.contents?.range?.[0] ?? 0;
+          for (const seg of [...prefix, ...p]) {
+            if (isMap(node)) {
+              const pair = node.items.find((it) => (isScalar(it.key) ? it.key.value : it.key) === seg);
+              if (!pair) break;
+              const keyRange = (pair.key as { range?: [number, number, number] } | null)?.range;
+              if (keyRange) offset = keyRange[0];
+              node = pair.value;
+            } else if (isSeq(node) && typeof seg === 'number') {
+              const item = node.items[seg] as { range?: [number, number, number] } | undefined;
+              if (!item) break;
+              if (item.range) offset = item.range[0];
+              node = item;
+            } else break;
           }
-          return docLine;
+          return lineCounter.linePos(offset).line;
         };
       const add = (o: unknown, prefix: readonly (string | number)[]) => {
         if (o === null || typeof o !== 'object' || Array.isArray(o)) {
