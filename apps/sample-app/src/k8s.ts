@@ -5,7 +5,9 @@ import { metricsMixin } from '@immo/metrics/mixin';
 // Resolved from this module, so it works from src/ (tests) and dist/ (`pnpm k8s:render`).
 const lockFile = new URL('../image.lock', import.meta.url);
 const image = [...readImageLock(lockFile.pathname).values()][0]!;
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 /**
  * The sample service's deployment, one definition for staging and production. Shutdown timing: a

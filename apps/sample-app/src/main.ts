@@ -18,7 +18,9 @@ export async function main(
   hooks: { onShutdown?: () => Promise<void> } = {},
 ) {
   const config = readConfig(env);
-  const version = env.npm_package_version ?? '0.0.0';
+  // `npm start` sets npm_package_version; in a container (plain `node`) the Deployment sets
+  // IMMO_METRICS_VERSION (with the logger's and tracing's) from the same definition.
+  const version = env.npm_package_version ?? env.IMMO_METRICS_VERSION ?? '0.0.0';
   const logger = createLogger({ service: 'sample-app', version, level: config.LOG_LEVEL });
   if (config.DATABASE_URL === undefined) {
     logger.fatal('DATABASE_URL is not set (run `npm run quickstart` for an embedded database)');

@@ -25,6 +25,14 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/**
+ * Duck-typed: a definition module imports the package's index, a separate bundle from this CLI,
+ * so its errors are not `instanceof` this file's class.
+ */
+function isCodedError(err: unknown): err is K8sManifestsError {
+  return err instanceof K8sManifestsError || ((err as Error)?.name === 'K8sManifestsError' && Array.isArray((err as K8sManifestsError).issues));
+}
+
 function isDefinition(v: unknown): v is ServiceDefinition {
   return (
     typeof v === 'object' &&
@@ -46,7 +54,7 @@ async function render(args: string[]): Promise<number> {
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    if (err instanceof K8sManifestsError) throw err;
+    if (isCodedError(err)) throw err;
     fail(`cannot import ${positionals[0]}: ${(err as Error).message.split('\n')[0]}`);
   }
   const definition = [mod.default, mod.service].find(isDefinition);
@@ -111,7 +119,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // Our own coded errors (bad options, bad lock file) are user input problems: message only.
-    if (err instanceof K8sManifestsError) fail(`${err.code}: ${err.message}`);
+    if (isCodedError(err)) fail(`${err.code}: ${err.message}`);
     if (
       (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
       (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
