@@ -25,7 +25,9 @@ describe('the sample app manifests', () => {
     renderAll(service, fresh);
     expect(files(committed)).toEqual(files(fresh));
     for (const f of files(fresh)) {
-      expect(readFileSync(join(committed, f), 'utf8'), `${f} differs from a fresh render`).toBe(readFileSync(join(fresh, f), 'utf8'));
+      expect(readFileSync(join(committed, f), 'utf8'), `${f} differs from a fresh render`).toBe(
+        readFileSync(join(fresh, f), 'utf8'),
+      );
     }
   });
 

@@ -30,7 +30,10 @@ function fail(message: string): never {
  * so its errors are not `instanceof` this file's class.
  */
 function isCodedError(err: unknown): err is K8sManifestsError {
-  return err instanceof K8sManifestsError || ((err as Error)?.name === 'K8sManifestsError' && Array.isArray((err as K8sManifestsError).issues));
+  return (
+    err instanceof K8sManifestsError ||
+    ((err as Error)?.name === 'K8sManifestsError' && Array.isArray((err as K8sManifestsError).issues))
+  );
 }
 
 function isDefinition(v: unknown): v is ServiceDefinition {

@@ -5,8 +5,7 @@ export type K8sManifestsErrorCode =
   | 'IMMO_K8S_INVALID_OPTIONS'
   | 'IMMO_K8S_INVALID_IMAGE_LOCK'
   | 'IMMO_K8S_INVALID_MIXIN'
-  | 'IMMO_K8S_SCHEMA'
-  | 'IMMO_K8S_PROMTOOL_MISSING';
+  | 'IMMO_K8S_SCHEMA';
 
 /**
  * Thrown by the generators and loaders. Every problem is listed, one per line, as

@@ -12,9 +12,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function run(args: string[], cwd = pkg): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -31,13 +36,26 @@ describe('immo-k8s (the built CLI)', () => {
 
   it('verify: exit 0 on clean manifests, and --json for machines', async () => {
     expect((await run(['verify', 'test/fixtures/clean', '--no-promtool'])).code).toBe(0);
-    const { code, stdout } = await run(['verify', 'test/fixtures/broken/pdb-max-unavailable-0.yaml', '--no-promtool', '--json']);
+    const { code, stdout } = await run([
+      'verify',
+      'test/fixtures/broken/pdb-max-unavailable-0.yaml',
+      '--no-promtool',
+      '--json',
+    ]);
     expect(code).toBe(1);
-    expect(JSON.parse(stdout)).toMatchObject({ ok: false, objects: 2, findings: [{ rule: 'pdb-max-unavailable' }] });
+    expect(JSON.parse(stdout)).toMatchObject({
+      ok: false,
+      objects: 2,
+      findings: [{ rule: 'pdb-max-unavailable' }],
+    });
   });
 
   it('verify: malformed YAML gives file and line, never a stack trace', async () => {
-    const { code, stdout, stderr } = await run(['verify', join(fixtures, 'broken', 'malformed.yaml'), '--no-promtool']);
+    const { code, stdout, stderr } = await run([
+      'verify',
+      join(fixtures, 'broken', 'malformed.yaml'),
+      '--no-promtool',
+    ]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/malformed\.yaml:6 - - \[yaml-syntax\] not valid YAML/);
     expect(`${stdout}${stderr}`).not.toMatch(/\s+at .+\(.+:\d+:\d+\)/);

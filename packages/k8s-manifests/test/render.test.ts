@@ -35,6 +35,7 @@ function errorOf(fn: () => unknown): K8sManifestsError {
   throw new Error('expected a K8sManifestsError');
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: reading rendered JSON in assertions
 type Obj = Record<string, any>;
 const one = (m: ReadonlyMap<string, readonly ManifestObject[]>, file: string) => m.get(file)![0] as Obj;
 const container = (m: ReadonlyMap<string, readonly ManifestObject[]>) =>

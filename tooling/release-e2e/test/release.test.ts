@@ -339,6 +339,62 @@ describe.skipIf(!tools.ok)('release pipeline', () => {
         STEP_TIMEOUT,
       );
 
+      it(
+        'installs @immo/k8s-manifests whose immo-k8s bin verifies manifests, from ESM and CJS',
+        async () => {
+          await run(
+            'npm',
+            ['install', '--save-dev', '@immo/k8s-manifests', '--no-audit', '--no-fund', '--loglevel=error'],
+            {
+              cwd: service,
+              env: npmEnv(),
+              timeoutMs: STEP_TIMEOUT,
+            },
+          );
+          const name = '@immo/k8s-manifests';
+          expect(readManifest(join(service, 'node_modules', '@immo', 'k8s-manifests')).version).toBe(
+            secondRelease.get(name),
+          );
+          const fixtures = join(repoRoot, 'packages', 'k8s-manifests', 'test', 'fixtures');
+          const bin = join(service, 'node_modules', '.bin', 'immo-k8s');
+          const clean = await run(bin, ['verify', join(fixtures, 'clean'), '--no-promtool'], {
+            cwd: service,
+            env: npmEnv(),
+          });
+          expect(clean.stdout).toContain('0 error(s)');
+          const broken = await run(
+            bin,
+            ['verify', join(fixtures, 'broken', 'initcontainer-tag.yaml'), '--no-promtool'],
+            {
+              cwd: service,
+              env: npmEnv(),
+            },
+          ).then(
+            () => undefined,
+            (err: Error) => err.message,
+          );
+          expect(broken).toMatch(/\[image-digest\] initContainers image "busybox:1.36"/);
+          const digest = 'a'.repeat(64);
+          for (const [flag, code] of [
+            [
+              '--input-type=module',
+              `import { digestProblem } from '${name}'; console.log(digestProblem('api:1') ?? 'pinned', digestProblem('api@sha256:${digest}') ?? 'pinned');`,
+            ],
+            [
+              '--input-type=commonjs',
+              `const { digestProblem } = require('${name}'); console.log(digestProblem('api:1') ?? 'pinned', digestProblem('api@sha256:${digest}') ?? 'pinned');`,
+            ],
+          ] as const) {
+            const { stdout } = await run(process.execPath, [flag, '-e', code], {
+              cwd: service,
+              env: npmEnv(),
+            });
+            expect(stdout.trim(), flag).toBe('no digest: the tag "1" can be moved to another image pinned');
+          }
+        },
+        STEP_TIMEOUT,
+      );
+
       for (const [file, kind] of [
         ['consumer.mjs', 'esm'],
         ['consumer.cjs', 'cjs'],
