@@ -43,11 +43,13 @@ export const service = defineService({
   environments: {
     staging: {
       namespace: 'billing-staging',
+      ingress: { host: 'sample-app.staging.immo.example', tlsSecretName: 'sample-app-staging-tls' },
       autoscaling: { minReplicas: 2, maxReplicas: 3 },
       resources: { cpuRequest: '100m', memoryRequest: '192Mi', memoryLimit: '384Mi' },
       tracing: { sampleRatio: 1 },
     },
     production: {
+      ingress: { host: 'sample-app.immo.example', tlsSecretName: 'sample-app-tls' },
       autoscaling: { minReplicas: 3, maxReplicas: 10, cpuUtilization: 70 },
       tracing: { sampleRatio: 0.1 },
     },

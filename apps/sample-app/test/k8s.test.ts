@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -44,6 +45,20 @@ describe('the sample app manifests', () => {
       promtool: tools.path('promtool'),
     });
     expect(result.findings.map(formatFinding)).toEqual([]);
-    expect(result.objects).toBe(18);
+    expect(result.objects).toBe(20);
+  });
+
+  it.skipIf(!tools.ok)('pass the CI gate as a user runs it: immo-k8s verify apps/sample-app/k8s', () => {
+    const cli = join(root, 'node_modules', '@immo', 'k8s-manifests', 'dist', 'cli.js');
+    const out = execFileSync(
+      process.execPath,
+      [cli, 'verify', 'apps/sample-app/k8s', '--image-lock', 'apps/sample-app/image.lock'],
+      {
+        cwd: join(root, '..', '..'),
+        env: { ...process.env, IMMO_K8S_PROMTOOL: tools.path('promtool') },
+        encoding: 'utf8',
+      },
+    );
+    expect(out).toBe('immo-k8s verify: 20 objects in 20 files, 0 error(s), 0 warning(s)\n');
   });
 });

@@ -12,6 +12,7 @@ export type { Mixin, MixinRule, MixinRuleGroup } from './mixin.js';
 export type {
   EnvironmentOverrides,
   FlagsOptions,
+  IngressOptions,
   NetworkPolicyOptions,
   PeerOptions,
   ProbeOptions,

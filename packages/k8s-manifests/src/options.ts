@@ -72,6 +72,19 @@ export interface NetworkPolicyOptions {
   dns?: PeerOptions;
 }
 
+/** An Ingress routing a host (and path prefix) to the Service. */
+export interface IngressOptions {
+  /** DNS name, e.g. `billing.example.com`. */
+  host: string;
+  /** Path prefix. @default '/' */
+  path?: string;
+  /** `spec.ingressClassName`. @default 'nginx' */
+  className?: string;
+  /** A TLS Secret for the host (e.g. issued by cert-manager). */
+  tlsSecretName?: string;
+  annotations?: Record<string, string>;
+}
+
 /** A Secret key exposed as an environment variable (`valueFrom.secretKeyRef`). */
 export interface SecretEnv {
   secretName: string;
@@ -114,6 +127,8 @@ export interface ServiceOptions {
   secretEnv?: Record<string, SecretEnv>;
   /** OTLP/HTTP endpoint of the collector (`OTEL_EXPORTER_OTLP_ENDPOINT`) and head sampling ratio. */
   tracing?: { otlpEndpoint?: string; sampleRatio?: number };
+  /** An Ingress for the Service (`networking.k8s.io/v1`); hosts usually differ per environment. */
+  ingress?: IngressOptions;
   /** `false` for a fixed replica count. */
   autoscaling?: false | { minReplicas?: number; maxReplicas?: number; cpuUtilization?: number };
   /** One of the two; `maxUnavailable: 1` by default. */
@@ -236,6 +251,21 @@ const serviceShape = {
     .object({
       otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
       sampleRatio: z.number().min(0).max(1).optional(),
+    })
+    .strict()
+    .optional(),
+  ingress: z
+    .object({
+      host: z
+        .string()
+        .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, 'a DNS name such as "billing.example.com"'),
+      path: z.string().regex(/^\//, 'a path starting with "/"').optional(),
+      className: z.string().min(1).optional(),
+      tlsSecretName: z
+        .string()
+        .regex(/^[a-z0-9.-]{1,253}$/, 'a Secret name')
+        .optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
     })
     .strict()
     .optional(),
@@ -366,6 +396,9 @@ export interface ResolvedService {
   secretEnv: Record<string, SecretEnv>;
   tracing: { otlpEndpoint: string | undefined; sampleRatio: number | undefined };
   autoscaling: false | { minReplicas: number; maxReplicas: number; cpuUtilization: number };
+  ingress:
+    | (Required<Omit<IngressOptions, 'tlsSecretName'>> & { tlsSecretName: string | undefined })
+    | undefined;
   disruptionBudget: { maxUnavailable?: number | string; minAvailable?: number | string };
   monitoring: { path: string; interval: string; scrapeTimeout: string; labels: Record<string, string> };
   networkPolicy: false | NetworkPolicyOptions;
@@ -577,6 +610,16 @@ function resolve(o: z.infer<typeof serviceSchema>): ResolvedService {
             minReplicas,
             maxReplicas: o.autoscaling?.maxReplicas ?? Math.max(minReplicas, 6),
             cpuUtilization: o.autoscaling?.cpuUtilization ?? 70,
+          },
+    ingress:
+      o.ingress === undefined
+        ? undefined
+        : {
+            host: o.ingress.host,
+            path: o.ingress.path ?? '/',
+            className: o.ingress.className ?? 'nginx',
+            tlsSecretName: o.ingress.tlsSecretName,
+            annotations: { ...o.ingress.annotations },
           },
     disruptionBudget:
       pdb.minAvailable !== undefined

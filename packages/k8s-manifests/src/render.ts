@@ -2,6 +2,7 @@ import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitorin
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -388,6 +389,35 @@ export function renderService(
       },
     }),
   ]);
+  if (s.ingress) {
+    const ing = s.ingress;
+    files.set('ingress.yaml', [
+      model(Ingress, {
+        metadata: {
+          ...meta(s, s.name),
+          ...(Object.keys(ing.annotations).length ? { annotations: sortKeys(ing.annotations) } : {}),
+        },
+        spec: {
+          ingressClassName: ing.className,
+          ...(ing.tlsSecretName ? { tls: [{ hosts: [ing.host], secretName: ing.tlsSecretName }] } : {}),
+          rules: [
+            {
+              host: ing.host,
+              http: {
+                paths: [
+                  {
+                    path: ing.path,
+                    pathType: 'Prefix',
+                    backend: { service: { name: s.name, port: { name: 'http' } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      }),
+    ]);
+  }
   if (s.autoscaling !== false) {
     files.set('hpa.yaml', [
       model(HorizontalPodAutoscaler, {

@@ -28,7 +28,7 @@ describe('immo-k8s (the built CLI)', () => {
     const { code, stdout } = await run(['verify', 'test/fixtures/broken/dangling.yaml', '--no-promtool']);
     expect(code).toBe(1);
     const lines = stdout.trim().split('\n');
-    expect(lines.at(-1)).toBe('immo-k8s verify: 5 objects in 1 files, 5 error(s), 0 warning(s)');
+    expect(lines.at(-1)).toBe('immo-k8s verify: 6 objects in 1 files, 7 error(s), 0 warning(s)');
     expect(lines[0]).toMatch(
       /^test\/fixtures\/broken\/dangling\.yaml:\d+ Deployment\/shop\/api \$\.spec\.template\.spec\.serviceAccountName \[service-account\] .+ — fix: .+/,
     );

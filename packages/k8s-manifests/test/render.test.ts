@@ -328,6 +328,34 @@ describe('renderService', () => {
     ]);
   });
 
+  it('routes an Ingress host to the Service, with TLS', () => {
+    const m = renderService(
+      defineService({ ...base, ingress: { host: 'billing.example.com', tlsSecretName: 'billing-tls' } }),
+    );
+    const spec = one(m, 'ingress.yaml').spec;
+    expect(spec).toEqual({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: ['billing.example.com'], secretName: 'billing-tls' }],
+      rules: [
+        {
+          host: 'billing.example.com',
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: 'api', port: { name: 'http' } } },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    expect(errorOf(() => defineService({ ...base, ingress: { host: 'https://billing' } })).issues[0]).toMatch(
+      /^ingress\.host: expected a DNS name/,
+    );
+  });
+
   it('mounts a flags ConfigMap and points IMMO_FLAGS_FILE at it', () => {
     const m = renderService(
       defineService({ ...base, flags: { files: { 'flags.yaml': 'billing-v2: false\n' } } }),

@@ -10,17 +10,32 @@ describe('public types', () => {
       environments: { production: { autoscaling: { minReplicas: 3 } } },
     });
     expectTypeOf(def).toEqualTypeOf<ServiceDefinition>();
-    // @ts-expect-error replicas is a number
-    defineService({ name: 'api', namespace: 'shop', image: 'x', replicas: '2' });
-    // @ts-expect-error unknown option
-    defineService({ name: 'api', namespace: 'shop', image: 'x', replcias: 2 });
-    // @ts-expect-error the name is not per environment
     defineService({
       name: 'api',
       namespace: 'shop',
       image: 'x',
-      environments: { staging: { name: 'other' } },
+      // @ts-expect-error replicas is a number
+      replicas: '2',
     });
+    defineService({
+      name: 'api',
+      namespace: 'shop',
+      image: 'x',
+      // @ts-expect-error unknown option
+      replcias: 2,
+    });
+    defineService({
+      name: 'api',
+      namespace: 'shop',
+      image: 'x',
+      environments: {
+        staging: {
+          // @ts-expect-error the name is not per environment
+          name: 'other',
+        },
+      },
+    });
+  });
   });
 
   it('types verify results', () => {

@@ -40,6 +40,8 @@ const BROKEN: Record<string, string[]> = {
   'secret-literal.yaml': ['env-secret-literal @ $.spec.template.spec.containers[0].env[0].value'],
   'dangling.yaml': [
     'dangling-hpa @ $.spec.scaleTargetRef',
+    'dangling-ingress @ $.spec.rules[0].http.paths[0].backend.service',
+    'dangling-ingress @ $.spec.rules[0].http.paths[1].backend.service.port',
     'dangling-networkpolicy @ $.spec.podSelector',
     'dangling-service @ $.spec.selector',
     'dangling-servicemonitor @ $.spec.selector',

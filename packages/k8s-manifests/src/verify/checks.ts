@@ -639,6 +639,48 @@ export const CHECKS: readonly Check[] = [
       }),
   },
   {
+    id: 'dangling-ingress',
+    source: 'immo',
+    reason: 'An Ingress whose backend Service (or its port) is not deployed answers 503 for every request.',
+    fix: 'make the backend name an existing Service and the port one of its ports',
+    run: (ctx) =>
+      ctx.objects.flatMap((o) => {
+        if (o.object.kind !== 'Ingress') return [];
+        const hits: CheckHit[] = [];
+        asArr(asObj(o.object.spec).rules).forEach((rule, ri) => {
+          asArr(asObj(asObj(rule).http).paths).forEach((p, pi) => {
+            const backend = asObj(asObj(asObj(p).backend).service);
+            if (backend.name === undefined) return;
+            const svc = ctx.objects.find(
+              (x) => x.object.kind === 'Service' && nameOf(x) === backend.name && ns(x) === ns(o),
+            );
+            const path = ['spec', 'rules', ri, 'http', 'paths', pi, 'backend', 'service'];
+            if (!svc) {
+              hits.push({
+                object: o,
+                path,
+                message: `Service "${String(backend.name)}" is not among the manifests`,
+              });
+              return;
+            }
+            const port = asObj(backend.port);
+            const ports = asArr(asObj(svc.object.spec).ports).map(asObj);
+            const ok =
+              port.name !== undefined
+                ? ports.some((x) => x.name === port.name)
+                : ports.some((x) => x.port === port.number);
+            if (!ok)
+              hits.push({
+                object: o,
+                path: [...path, 'port'],
+                message: `Service "${String(backend.name)}" has no port ${String(port.name ?? port.number)}`,
+              });
+          });
+        });
+        return hits;
+      }),
+  },
+  {
     id: 'dangling-pdb',
     source: 'immo',
     reason: 'A PodDisruptionBudget that selects no pods protects nothing.',
