@@ -339,7 +339,30 @@ const serviceShape = {
       z
         .object({
           name: z.string().min(1),
-          groups: z.array(z.object({ name: z.string().min(1), rules: z.array(z.any()) }).loose()),
+          groups: z.array(
+            z
+              .object({
+                name: z.string().min(1),
+                interval: z
+                  .string()
+                  .regex(/^\d+[smh]$/, 'a duration such as "1m"')
+                  .optional(),
+                // Each rule's PromQL is checked by promtool in verify; here only its shape.
+                rules: z.array(
+                  z
+                    .object({
+                      record: z.string().min(1).optional(),
+                      alert: z.string().min(1).optional(),
+                      expr: z.string().min(1),
+                      for: z.string().optional(),
+                      labels: z.record(z.string(), z.string()).optional(),
+                      annotations: z.record(z.string(), z.string()).optional(),
+                    })
+                    .loose(),
+                ),
+              })
+              .loose(),
+          ),
           dashboards: z.record(z.string(), z.object({}).loose()).optional(),
         })
         .loose(),

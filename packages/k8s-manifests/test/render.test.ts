@@ -328,6 +328,16 @@ describe('renderService', () => {
     ]);
   });
 
+  it('refuses a mixin rule without an expression before anything is rendered', () => {
+    const err = errorOf(() =>
+      defineService({
+        ...base,
+        mixins: [{ name: 'm', groups: [{ name: 'g', rules: [{ record: 'a:b' } as never] }] }],
+      }),
+    );
+    expect(err.issues).toEqual(['mixins.0.groups.0.rules.0.expr: expected string, received undefined']);
+  });
+
   it('routes an Ingress host to the Service, with TLS', () => {
     const m = renderService(
       defineService({ ...base, ingress: { host: 'billing.example.com', tlsSecretName: 'billing-tls' } }),

@@ -36,7 +36,6 @@ describe('public types', () => {
       },
     });
   });
-  });
 
   it('types verify results', () => {
     expectTypeOf(verifyManifests).returns.resolves.toHaveProperty('findings').toEqualTypeOf<Finding[]>();
