@@ -14,6 +14,19 @@ export interface LoadedObject {
   lineOf(path: readonly (string | number)[]): number;
 }
 
+function readError(file: string, err: unknown): Finding {
+  return {
+    file,
+    line: 0,
+    object: '-',
+    path: '-',
+    rule: 'read-error',
+    severity: 'error',
+    message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    fix: 'pass an existing, readable file or folder',
+  };
+}
+
 /** Files to read: the given files, and `*.yaml`, `*.yml`, `*.json` under the given folders (sorted). */
 export function manifestFiles(inputs: readonly string[]): { files: string[]; findings: Finding[] } {
   const files: string[] = [];
@@ -23,16 +36,7 @@ export function manifestFiles(inputs: readonly string[]): { files: string[]; fin
     try {
       st = statSync(p);
     } catch (err) {
-      findings.push({
-        file: p,
-        line: 0,
-        object: '-',
-        path: '-',
-        rule: 'read-error',
-        severity: 'error',
-        message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-        fix: 'pass an existing file or folder',
-      });
+      findings.push(readError(p, err));
       return;
     }
     if (st.isDirectory()) {
@@ -65,16 +69,7 @@ export function loadManifests(files: readonly string[]): { objects: LoadedObject
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      findings.push({
-        file,
-        line: 0,
-        object: '-',
-        path: '-',
-        rule: 'read-error',
-        severity: 'error',
-        message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-        fix: 'check the path and permissions',
-      });
+      findings.push(readError(file, err));
       continue;
     }
     const lineCounter = new LineCounter();
