@@ -1,3 +1,5 @@
+export type { AlertmanagerConfigOptions, SlackChannelOptions } from './alertmanager.js';
+export { alertmanagerConfig, alertmanagerSecret, alertmanagerYaml, RECEIVERS } from './alertmanager.js';
 export type { K8sManifestsErrorCode } from './errors.js';
 export { K8sManifestsError } from './errors.js';
 export type { ImageLock, ImageReference } from './image.js';
