@@ -36,6 +36,8 @@ export { canonical, toYaml, writeManifests } from './output.js';
 export type { ManifestObject, RenderedManifests } from './render.js';
 export { MAX_DASHBOARD_BYTES, renderService } from './render.js';
 export { renderAll } from './render-all.js';
+export type { ForBoundaryTestOptions, PromtoolTest, TestSeries } from './rules.js';
+export { forBoundaryTest, formatDuration, lintRules, parseDuration, promtoolTestFile } from './rules.js';
 export type { CheckInfo, CheckSource } from './verify/checks.js';
 export { CHECK_INFO, IGNORE_ANNOTATION } from './verify/checks.js';
 export type { Finding } from './verify/finding.js';

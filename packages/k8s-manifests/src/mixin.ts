@@ -34,4 +34,9 @@ export interface Mixin {
   name: string;
   groups: readonly MixinRuleGroup[];
   dashboards?: Readonly<Record<string, object>>;
+  /**
+   * promtool unit tests of the groups' alerts (`tests:` entries, see `forBoundaryTest`). Not
+   * rendered into the PrometheusRule; run with `promtool test rules` in CI.
+   */
+  tests?: readonly import('./rules.js').PromtoolTest[];
 }

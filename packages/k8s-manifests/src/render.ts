@@ -10,6 +10,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { K8sManifestsError } from './errors.js';
 import type { NetworkPolicyOptions, PeerOptions, ResolvedService, ServiceDefinition } from './options.js';
+import { lintRules } from './rules.js';
 
 /** A Kubernetes object as plain JSON data. */
 export type ManifestObject = {
@@ -319,6 +320,7 @@ function mixinObjects(s: ResolvedService): Map<string, ManifestObject[]> {
       dashboards.push([m.name, file, dashboard]);
     }
   }
+  problems.push(...lintRules(groups).map((p) => `mixins: ${p}`));
   if (problems.length > 0) throw new K8sManifestsError('IMMO_K8S_INVALID_MIXIN', 'Invalid mixins', problems);
   if (groups.length > 0) {
     out.set('monitoring/prometheusrule.yaml', [

@@ -92,7 +92,7 @@ describe('alertmanagerConfig', () => {
   });
 
   it('wraps the configuration in the Secret the Prometheus operator reads', () => {
-    const secret = alertmanagerSecret(options, { name: 'main', namespace: 'monitoring' }) as {
+    const secret = alertmanagerSecret(options, { name: 'main', namespace: 'monitoring' }) as unknown as {
       metadata: { name: string };
       stringData: Record<string, string>;
     };

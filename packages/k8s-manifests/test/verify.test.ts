@@ -61,6 +61,11 @@ const BROKEN: Record<string, string[]> = {
     'read-only-root-fs @ $.spec.template.spec.containers[0].securityContext',
   ],
   'malformed.yaml': ['yaml-syntax @ -'],
+  'alert-conventions.yaml': [
+    'alert-conventions @ $.spec.groups[0].rules[0]',
+    ...Array(9).fill('alert-conventions @ $.spec.groups[0].rules[1]'),
+    'alert-conventions @ $.spec.groups[0].rules[2]',
+  ],
 };
 
 describe('verifyManifests on deliberately broken manifests', () => {

@@ -1,6 +1,8 @@
 import { digestProblem, type ImageLock, parseImageReference } from '../image.js';
+import type { MixinRuleGroup } from '../mixin.js';
 import { SECRET_ENV_NAME } from '../options.js';
 import { parseQuantity } from '../quantity.js';
+import { lintRules } from '../rules.js';
 import type { LoadedObject } from './load.js';
 
 /** Where a check comes from: a kube-linter default check, a Polaris check, or ours. */
@@ -853,6 +855,28 @@ export const CHECKS: readonly Check[] = [
           return bytes >= 256 * 1024
             ? [{ object: o, path: ['data'], message: `dashboard data is ${bytes} bytes (limit 262144)` }]
             : [];
+        }),
+  },
+  {
+    id: 'alert-conventions',
+    source: 'immo',
+    reason:
+      'The monitoring-mixins conventions (mixtool lint): CamelCase names, severity critical/warning/info, priority P0/P1/P2 for routing, a plain summary ending with a period, a templated description, a runbook_url, a sensible for:, level:metric:operations recording names.',
+    fix: 'follow the message; the rule conventions are listed in the README',
+    run: (ctx) =>
+      ctx.objects
+        .filter((o) => o.object.kind === 'PrometheusRule')
+        .flatMap((o) => {
+          const groups = asArr(asObj(o.object.spec).groups) as MixinRuleGroup[];
+          return groups.flatMap((g, gi) =>
+            asArr(asObj(g).rules).flatMap((r, ri) =>
+              lintRules([{ name: String(asObj(g).name), rules: [asObj(r) as never] }]).map((message) => ({
+                object: o,
+                path: ['spec', 'groups', gi, 'rules', ri],
+                message,
+              })),
+            ),
+          );
         }),
   },
   {
