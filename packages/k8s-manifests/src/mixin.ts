@@ -35,8 +35,8 @@ export interface Mixin {
   groups: readonly MixinRuleGroup[];
   dashboards?: Readonly<Record<string, object>>;
   /**
-   * promtool unit tests of the groups' alerts (`tests:` entries, see `forBoundaryTest`). Not
-   * rendered into the PrometheusRule; run with `promtool test rules` in CI.
+   * promtool unit tests of the groups' alerts (`tests:` entries, e.g. from `@immo/metrics/mixin`'s
+   * `alertTests`). Never rendered into the PrometheusRule; run them with `promtool test rules`.
    */
-  tests?: readonly import('./rules.js').PromtoolTest[];
+  tests?: readonly object[];
 }

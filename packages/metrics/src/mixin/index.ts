@@ -1,8 +1,11 @@
+import { type AlertRulesOptions, alertRules, alertTests } from './alerts.js';
 import { overviewDashboard } from './dashboard.js';
 import type { OverviewDashboardOptions, RecordingRulesOptions } from './options.js';
 import { recordingRules } from './rules.js';
 import type { Mixin } from './types.js';
 
+export type { AlertName, AlertRulesOptions } from './alerts.js';
+export { ALERT_NAMES, alertRules, alertTests } from './alerts.js';
 export { overviewDashboard } from './dashboard.js';
 export type { MixinErrorCode } from './errors.js';
 export { MixinError } from './errors.js';
@@ -12,6 +15,8 @@ export type { DashboardQuery, VariableValues } from './queries.js';
 export { dashboardQueries, defaultVariableValues, substituteVariables } from './queries.js';
 export type { RecordedSeriesName, RecordedSeriesNames } from './rules.js';
 export { recordedSeries, recordedSeriesNames, recordingRules, toPrometheusRuleFile } from './rules.js';
+export type { ForBoundaryTestOptions, PromtoolTest, TestSeries } from './tests.js';
+export { forBoundaryTest, formatDuration, parseDuration, promtoolTestFile } from './tests.js';
 export type {
   AlertAnnotations,
   AlertingRule,
@@ -40,6 +45,8 @@ export interface MetricsMixinOptions {
   rules?: RecordingRulesOptions;
   /** Options of the overview dashboard (title, uid, tags, selector, refresh, from). */
   dashboard?: OverviewDashboardOptions;
+  /** With options: the alerts of {@link alertRules} and their promtool tests join the mixin. */
+  alerts?: AlertRulesOptions;
 }
 
 /**
@@ -58,7 +65,8 @@ export function metricsMixin(options: MetricsMixinOptions = {}): Mixin {
   const dashboard = overviewDashboard(options.dashboard);
   return {
     name: 'immo-metrics',
-    groups: recordingRules(options.rules),
+    groups: [...recordingRules(options.rules), ...(options.alerts ? alertRules(options.alerts) : [])],
     dashboards: { [`${dashboard.uid}.json`]: dashboard },
+    ...(options.alerts ? { tests: alertTests(options.alerts) } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { PromtoolTest } from './tests.js';
 
 /**
  * A Grafana dashboard as JSON (the `.build()` output of `@grafana/grafana-foundation-sdk`): plain
@@ -173,6 +174,8 @@ export interface Mixin {
   groups: RuleGroup[];
   /** Dashboards by file name, e.g. `immo-http-overview.json`. */
   dashboards: Record<string, GrafanaDashboard>;
+  /** promtool unit tests of the alerts in `groups` (`promtool test rules`); never rendered. */
+  tests?: PromtoolTest[];
 }
 
 /**
