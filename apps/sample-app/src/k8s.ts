@@ -9,6 +9,9 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
+/** Where each alert's runbook lives: docs/runbooks/<AlertName>.md in this repository. */
+export const RUNBOOKS = 'https://github.com/immoflowme/immo-toolkit/blob/main/docs/runbooks';
+
 /**
  * The sample service's deployment, one definition for staging and production. Shutdown timing: a
  * 5 s preStop sleep covers endpoint propagation (the app's own propagation delay is set to 0), the
@@ -38,6 +41,7 @@ export const service = defineService({
     metricsMixin({
       rules: { selector: 'service="sample-app"' },
       dashboard: { uid: 'sample-app-http', title: 'Sample app — HTTP', selector: 'service="sample-app"' },
+      alerts: { runbookBaseUrl: RUNBOOKS, job: 'sample-app', selector: 'service="sample-app"' },
     }),
   ],
   environments: {

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { formatFinding, readImageLock, renderAll, verifyManifests } from '@immo/k8s-manifests';
+import { promtoolTestFile } from '@immo/metrics/mixin';
 import { requireTools } from '@immo/test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { service } from '../src/k8s.js';
 
 const root = join(import.meta.dirname, '..');
@@ -61,4 +63,28 @@ describe('the sample app manifests', () => {
     );
     expect(out).toBe('immo-k8s verify: 20 objects in 20 files, 0 error(s), 0 warning(s)\n');
   });
+
+  it.skipIf(!tools.ok)(
+    'alerts pass their promtool unit tests, run on the committed rules of each environment',
+    () => {
+      for (const env of service.environments) {
+        const docs = YAML.parseAllDocuments(
+          readFileSync(join(committed, env, 'monitoring', 'prometheusrule.yaml'), 'utf8'),
+        );
+        const rule = docs[0]!.toJS() as { spec: { groups: Array<{ rules: Array<{ alert?: string }> }> } };
+        const tests = service.resolve(env).mixins.flatMap((m) => (m.tests ?? []) as never[]);
+        const alerts = rule.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert);
+        expect(alerts.length).toBeGreaterThan(5);
+        expect(tests).toHaveLength(alerts.length);
+        const dir = join(tmp, `promtool-${env}`);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'rules.yml'), YAML.stringify(rule.spec));
+        writeFileSync(join(dir, 'rules.test.yml'), YAML.stringify(promtoolTestFile(['rules.yml'], tests)));
+        const out = execFileSync(tools.path('promtool'), ['test', 'rules', join(dir, 'rules.test.yml')], {
+          encoding: 'utf8',
+        });
+        expect(out).toMatch(/SUCCESS/);
+      }
+    },
+  );
 });

@@ -260,76 +260,73 @@ export function alertTests(options: AlertRulesOptions): PromtoolTest[] {
   const o = resolve(options);
   const byName = new Map(rules(o).map((r) => [r.alert, r]));
   const rule = (n: AlertName) => byName.get(n)!;
-  const matchers = o.selector ? `,${o.selector}` : '';
-  const http = (code: string, values: string) => ({
-    series: `http_server_request_duration_seconds_count{service="billing",http_route="/api/invoices",http_request_method="GET",http_response_status_code="${code}"${matchers}}`,
-    values,
-  });
+  // The selector's equality matchers become labels of every input series (so the rules, recording
+  // rules with the same selector included, select them); `service` defaults to "billing".
+  const fixed = labelsOf(o.selector);
+  const service = fixed.service ?? 'billing';
+  const series = (metric: string, labels: Record<string, string>, values: string) => {
+    const all = { service, ...labels, ...fixed };
+    const text = Object.entries(all)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(',');
+    return { series: `${metric}{${text}}`, values };
+  };
+  const http = (code: string) =>
+    series(
+      'http_server_request_duration_seconds_count',
+      { http_route: '/api/invoices', http_request_method: 'GET', http_response_status_code: code },
+      '0+30x60',
+    );
   // 1 request/s; half of them 5xx: both error alerts are true from the first minute (two samples).
-  const halfErrors = [http('200', '0+30x60'), http('500', '0+30x60')];
-  const job = `job="${o.job}"`;
+  const halfErrors = [http('200'), http('500')];
+  const health = (instance: string, value: number) =>
+    series('immo_health_check_status', { instance, check: 'postgres:responseTime' }, `${value}x60`);
+  const pool = { db_client_connection_pool_name: 'main' };
+  // With the Prometheus operator, `up` carries the Kubernetes Service's name as `service` (the
+  // ServiceMonitor's target labels), which is the service name when the manifests come from
+  // @immo/k8s-manifests.
+  const up = (job: string, instance: string, value: number) => series('up', { job, instance }, `${value}x60`);
+  const pct = (r: number) => `${+(r * 100).toFixed(2)} %`;
   return [
     forBoundaryTest({
       rule: rule('CriticalErrorRate'),
       inputSeries: halfErrors,
       trueFrom: '1m',
       settleWithin: '1m', // reads the recording rules' ratio
-      expLabels: { service: 'billing' },
-      expDescription: `billing answers 50% of its requests with 5xx (over 5 minutes; P0 above ${+(o.criticalErrorRatio * 100).toFixed(2)} %).`,
+      expLabels: { service },
+      expDescription: `${service} answers 50% of its requests with 5xx (over 5 minutes; P0 above ${pct(o.criticalErrorRatio)}).`,
     }),
     forBoundaryTest({
       rule: rule('HighErrorRate'),
       inputSeries: halfErrors,
       trueFrom: '1m',
-      settleWithin: '1m', // reads the recording rules' ratio
-      expLabels: { service: 'billing' },
-      expDescription: `billing answers 50% of its requests with 5xx (over 5 minutes; P1 above ${+(o.highErrorRatio * 100).toFixed(2)} %).`,
+      settleWithin: '1m',
+      expLabels: { service },
+      expDescription: `${service} answers 50% of its requests with 5xx (over 5 minutes; P1 above ${pct(o.highErrorRatio)}).`,
     }),
     forBoundaryTest({
       rule: rule('ServiceDegraded'),
-      inputSeries: [
-        {
-          series: `immo_health_check_status{service="billing",instance="a:3000",check="postgres:responseTime"${matchers}}`,
-          values: '0x60',
-        },
-        {
-          series: `immo_health_check_status{service="billing",instance="b:3000",check="postgres:responseTime"${matchers}}`,
-          values: '0x60',
-        },
-        {
-          series: `immo_health_check_status{service="billing",instance="c:3000",check="postgres:responseTime"${matchers}}`,
-          values: '1x60',
-        },
-      ],
+      inputSeries: [health('a:3000', 0), health('b:3000', 0), health('c:3000', 1)],
       trueFrom: '0m',
-      expLabels: { service: 'billing' },
-      expDescription: 'billing: only 33.33% of its instances pass their readiness checks.',
+      expLabels: { service },
+      expDescription: `${service}: only 33.33% of its instances pass their readiness checks.`,
     }),
     forBoundaryTest({
       rule: rule('DbConnectionsCritical'),
       inputSeries: [
-        {
-          series: `db_client_connections_usage{service="billing",db_client_connection_pool_name="main",db_client_connection_state="used"${matchers}}`,
-          values: '10x60',
-        },
-        {
-          series: `db_client_connections_usage{service="billing",db_client_connection_pool_name="main",db_client_connection_state="idle"${matchers}}`,
-          values: '0x60',
-        },
-        {
-          series: `db_client_connection_max{service="billing",db_client_connection_pool_name="main"${matchers}}`,
-          values: '10x60',
-        },
+        series('db_client_connections_usage', { ...pool, db_client_connection_state: 'used' }, '10x60'),
+        series('db_client_connections_usage', { ...pool, db_client_connection_state: 'idle' }, '0x60'),
+        series('db_client_connection_max', pool, '10x60'),
       ],
       trueFrom: '0m',
-      expLabels: { service: 'billing', db_client_connection_pool_name: 'main' },
-      expDescription: 'billing uses 100% of the connections of its pool main; new queries queue.',
+      expLabels: { service, ...pool },
+      expDescription: `${service} uses 100% of the connections of its pool main; new queries queue.`,
     }),
     forBoundaryTest({
       rule: rule('TargetDown'),
-      inputSeries: [{ series: `up{${job},instance="10.0.0.7:3000"${matchers}}`, values: '0x60' }],
+      inputSeries: [up(o.job, '10.0.0.7:3000', 0)],
       trueFrom: '0m',
-      expLabels: { job: o.job, instance: '10.0.0.7:3000', ...labelsOf(o.selector) },
+      expLabels: { service, ...fixed, job: o.job, instance: '10.0.0.7:3000' },
       expDescription: `${o.job} instance 10.0.0.7:3000 has not answered scrapes for ${o.job}: its metrics and alerts are blind.`,
     }),
     forBoundaryTest({
