@@ -10,7 +10,6 @@ import {
   SpanKind,
   SpanStatusCode,
   type TextMapGetter,
-  trace,
 } from '@opentelemetry/api';
 import type {
   FastifyError,
@@ -23,10 +22,10 @@ import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { captureServerError } from './capture.js';
 import { formatIssues, TracingOptionsError } from './errors.js';
+import { requestContext } from './request-context.js';
 import {
   errorTypeName,
   getTracing,
-  kRequestIdHolder,
   pgLoadedButNotTraced,
   type RequestIdHolder,
   recordError,
@@ -179,7 +178,7 @@ const plugin: FastifyPluginCallback<TracingPluginOptions> = (fastify, options, d
         if (typeof ua === 'string') span.setAttribute('user_agent.original', ua.slice(0, 256));
       }
       const holder: RequestIdHolder = { requestId: undefined };
-      const ctx = trace.setSpan(parent, span).setValue(kRequestIdHolder, holder);
+      const ctx = requestContext(parent, span, holder);
       const state: SpanState = { span, ctx, holder, error: undefined };
       raw[kState] = state;
       return state;

@@ -1,6 +1,6 @@
 import type { Redactor } from '@immo/redact';
-import { type Context, TraceFlags } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
+import { type Context, context, ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingLogger } from './options.js';
 import { scrubSpan } from './scrub.js';
@@ -31,6 +31,12 @@ export interface PipelineOptions {
   logger: TracingLogger;
   endpoint: string;
 }
+
+// Exports and their timers run in an empty context with tracing suppressed, never in the context of
+// the request whose span happened to fill the batch: the exporter's own HTTP requests must not become
+// spans (of that request's trace) if something instruments outgoing HTTP, and the timer and the
+// export's sockets must not keep that request's context (its span, logger, ids) alive.
+const EXPORT_CONTEXT = suppressTracing(ROOT_CONTEXT);
 
 /**
  * Why not the SDK's BatchSpanProcessor: a service team needs to know how many spans were lost and
@@ -73,16 +79,24 @@ export class ExportPipeline implements SpanProcessor {
     if (this.queue.length >= this.o.maxExportBatchSize) {
       if (this.inFlight === undefined) this.exportNow();
     } else if (this.timer === undefined && this.inFlight === undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.exportNow();
-      }, this.o.scheduledDelayMs);
-      this.timer.unref();
+      context.with(EXPORT_CONTEXT, this.schedule, this);
     }
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.exportNow();
+    }, this.o.scheduledDelayMs);
+    this.timer.unref();
   }
 
   private exportNow(): void {
     if (this.inFlight !== undefined || this.queue.length === 0) return;
+    context.with(EXPORT_CONTEXT, this.startExport, this);
+  }
+
+  private startExport(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -90,13 +104,7 @@ export class ExportPipeline implements SpanProcessor {
     this.inFlight = this.exportBatch().finally(() => {
       this.inFlight = undefined;
       if (this.queue.length >= this.o.maxExportBatchSize) this.exportNow();
-      else if (this.queue.length > 0 && this.timer === undefined && !this.isShutdown) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.exportNow();
-        }, this.o.scheduledDelayMs);
-        this.timer.unref();
-      }
+      else if (this.queue.length > 0 && this.timer === undefined && !this.isShutdown) this.schedule();
     });
   }
 

@@ -22,10 +22,10 @@ import {
   ParentBasedSampler,
   type Sampler,
   type SpanExporter,
-  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { TracingOptionsError } from './errors.js';
+import { PooledIdGenerator, RatioSampler } from './ids.js';
 import {
   type ResolvedTracingOptions,
   resolveTracingOptions,
@@ -132,11 +132,7 @@ function fingerprint(r: ResolvedTracingOptions): string {
 
 function sampler(ratio: number): Sampler {
   const root =
-    ratio >= 1
-      ? new AlwaysOnSampler()
-      : ratio <= 0
-        ? new AlwaysOffSampler()
-        : new TraceIdRatioBasedSampler(ratio);
+    ratio >= 1 ? new AlwaysOnSampler() : ratio <= 0 ? new AlwaysOffSampler() : new RatioSampler(ratio);
   return new ParentBasedSampler({ root });
 }
 
@@ -357,6 +353,7 @@ export function initTracing(options: TracingOptions = {}): Tracing {
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes(resourceAttributes(resolved)),
     sampler: sampler(resolved.sampleRatio),
+    idGenerator: new PooledIdGenerator(),
     spanProcessors: pipeline === undefined ? [] : [pipeline],
     spanLimits: { attributeValueLengthLimit: 4096, attributeCountLimit: 128, eventCountLimit: 128 },
   });
