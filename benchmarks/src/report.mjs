@@ -554,6 +554,24 @@ function metricsSection(metrics) {
   return lines.join('\n');
 }
 
+function k8sSection(k8s) {
+  if (!k8s) return 'No run yet. Run `pnpm --filter @immo/k8s-manifests bench`.\n';
+  const d = k8s.data;
+  const ms = (x) => `${fmt(x.median, 0)} ms [${fmt(x.min, 0)}–${fmt(x.max, 0)}]`;
+  return [
+    `Command: \`pnpm --filter @immo/k8s-manifests bench\` (results: \`${rel(k8s.file)}\`; method in \`packages/k8s-manifests/bench/verify.mjs\`).`,
+    '',
+    `Node ${d.node}, ${d.cpus} cores, measured ${d.date}; ${d.objects} objects in ${d.files} files (100 rendered services), ${d.runs} runs, wall time, median [min–max]. Target: under ${d.targetMs} ms without the promtool step.`,
+    '',
+    '| step | time |',
+    '| --- | --- |',
+    `| \`verifyManifests\` in-process, no promtool | ${ms(d.verifyMs)} |`,
+    `| \`immo-k8s verify --no-promtool\` as a new process (imports included) | ${ms(d.cliProcessMs)} |`,
+    `| \`verifyManifests\` with the promtool step (one promtool run for all PrometheusRules) | ${d.verifyWithPromtoolMs ? ms(d.verifyWithPromtoolMs) : 'promtool not found'} |`,
+    '',
+  ].join('\n');
+}
+
 function healthSection(health) {
   if (!health) return 'No full run yet. Run `pnpm --filter @immo/health bench`.\n';
   const d = health.data;
@@ -738,6 +756,9 @@ export function generateReport(out = path.join(root, 'docs', 'benchmarks.md')) {
   const healthData = readJson(healthFile);
   const metrics = metricsData ? { file: metricsFile, data: metricsData } : null;
   const health = healthData ? { file: healthFile, data: healthData } : null;
+  const k8sFile = path.join(root, 'packages', 'k8s-manifests', 'bench', 'results.json');
+  const k8sData = readJson(k8sFile);
+  const k8s = k8sData ? { file: k8sFile, data: k8sData } : null;
   const redact = redactData ? { file: redactFile, data: redactData } : null;
 
   const doc = `# Benchmarks
@@ -822,6 +843,9 @@ ${metricsSection(metrics)}
 ## @immo/health
 
 ${healthSection(health)}
+## @immo/k8s-manifests
+
+${k8sSection(k8s)}
 ## Reproduce
 
 \`\`\`sh
@@ -830,6 +854,7 @@ pnpm --filter @immo/logger bench              # writes packages/logger/bench/res
 pnpm --filter @immo/redact bench              # writes packages/redact/bench/results.json
 pnpm --filter @immo/metrics bench             # writes packages/metrics/bench/results.json
 pnpm --filter @immo/health bench              # writes packages/health/bench/results.json
+pnpm --filter @immo/k8s-manifests bench       # writes packages/k8s-manifests/bench/results.json
 pnpm --filter @immo/benchmarks bench          # writes benchmarks/results/http-<date>.json (14 variants; about 20 min)
 pnpm --filter @immo/benchmarks instructions   # writes benchmarks/results/instructions-<date>.json (valgrind; about 12 min)
 pnpm --filter @immo/benchmarks startup        # writes benchmarks/results/startup-<date>.json (start-up and RSS; about 5 min)
