@@ -14,6 +14,7 @@ import { getTracing, registerTracingMetrics } from '@immo/tracing';
 import { immoTracing } from '@immo/tracing/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { exportBackupAge } from './backups.js';
 import { waitForBillingRuns } from './billing.js';
 import { registerRoutes } from './routes.js';
 
@@ -30,6 +31,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** `/metrics` on the app (`true`), on its own port, or not at all. @default true */
   metricsRoute?: boolean | { port: number; host?: string };
+  /** How often the last successful backup is read for `immo_backup_last_success_timestamp_seconds`. @default 30000 */
+  backupAgeRefreshMs?: number;
 }
 
 /**
@@ -58,7 +61,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Query durations by operation and the pool's usage; undone when the app closes, so a test that
   // builds several apps in one process does not count into a closed pool.
   const uninstrument = instrumentPg(pool, { poolName: 'main', metrics });
-  app.addHook('onClose', async () => uninstrument());
+  const stopBackupAge = exportBackupAge(pool, { metrics, refreshMs: options.backupAgeRefreshMs });
+  app.addHook('onClose', async () => {
+    uninstrument();
+    stopBackupAge();
+  });
 
   await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
   // After health: its shutdown hooks run in reverse order, so billing runs finish first, then spans

@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS billing_runs (
   started_at     timestamptz NOT NULL DEFAULT now(),
   finished_at    timestamptz
 );
+CREATE TABLE IF NOT EXISTS backups (
+  id             bigserial PRIMARY KEY,
+  finished_at    timestamptz NOT NULL,
+  ok             boolean NOT NULL,
+  size_bytes     bigint
+);
 CREATE TABLE IF NOT EXISTS invoices (
   id             bigserial PRIMARY KEY,
   run_id         uuid NOT NULL REFERENCES billing_runs(id),

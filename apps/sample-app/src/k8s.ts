@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineService, readImageLock } from '@immo/k8s-manifests';
 import { metricsMixin } from '@immo/metrics/mixin';
+import { sampleAppMixin } from './alerts.js';
 
 // Resolved from this module, so it works from src/ (tests) and dist/ (`pnpm k8s:render`).
 const lockFile = new URL('../image.lock', import.meta.url);
@@ -43,6 +44,7 @@ export const service = defineService({
       dashboard: { uid: 'sample-app-http', title: 'Sample app — HTTP', selector: 'service="sample-app"' },
       alerts: { runbookBaseUrl: RUNBOOKS, job: 'sample-app', selector: 'service="sample-app"' },
     }),
+    sampleAppMixin({ runbookBaseUrl: RUNBOOKS }),
   ],
   environments: {
     staging: {

@@ -2,16 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { formatFinding, readImageLock, renderAll, verifyManifests } from '@immo/k8s-manifests';
+import { formatFinding, readImageLock, verifyManifests } from '@immo/k8s-manifests';
 import { promtoolTestFile } from '@immo/metrics/mixin';
 import { requireTools } from '@immo/test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { service } from '../src/k8s.js';
+import { renderK8s } from '../src/k8s-stack.js';
 
 const root = join(import.meta.dirname, '..');
 const committed = join(root, 'k8s');
-const tools = requireTools('sample app manifests verified with promtool', ['promtool']);
+const tools = requireTools('sample app manifests verified with promtool and amtool', ['promtool', 'amtool']);
 const tmp = mkdtempSync(join(tmpdir(), 'sample-app-k8s-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -23,9 +24,9 @@ function files(dir: string): string[] {
 }
 
 describe('the sample app manifests', () => {
-  it('committed render equals a fresh render (run `pnpm --filter @immo/sample-app k8s:render` after a change)', () => {
+  it('committed render equals a fresh render (run `pnpm --filter @immo/sample-app k8s:render` after a build)', () => {
     const fresh = join(tmp, 'fresh');
-    renderAll(service, fresh);
+    renderK8s(fresh);
     expect(files(committed)).toEqual(files(fresh));
     for (const f of files(fresh)) {
       expect(readFileSync(join(committed, f), 'utf8'), `${f} differs from a fresh render`).toBe(
@@ -47,7 +48,7 @@ describe('the sample app manifests', () => {
       promtool: tools.path('promtool'),
     });
     expect(result.findings.map(formatFinding)).toEqual([]);
-    expect(result.objects).toBe(20);
+    expect(result.objects).toBe(23);
   });
 
   it.skipIf(!tools.ok)('pass the CI gate as a user runs it: immo-k8s verify apps/sample-app/k8s', () => {
@@ -61,7 +62,7 @@ describe('the sample app manifests', () => {
         encoding: 'utf8',
       },
     );
-    expect(out).toBe('immo-k8s verify: 20 objects in 20 files, 0 error(s), 0 warning(s)\n');
+    expect(out).toBe('immo-k8s verify: 23 objects in 23 files, 0 error(s), 0 warning(s)\n');
   });
 
   it.skipIf(!tools.ok)(
@@ -84,6 +85,42 @@ describe('the sample app manifests', () => {
           encoding: 'utf8',
         });
         expect(out).toMatch(/SUCCESS/);
+      }
+    },
+  );
+
+  it.skipIf(!tools.ok)(
+    'the committed Alertmanager configuration passes amtool and routes each priority',
+    () => {
+      const secret = YAML.parseAllDocuments(
+        readFileSync(join(committed, 'stack', 'alertmanager.yaml'), 'utf8'),
+      )[0]!.toJS() as {
+        stringData: Record<string, string>;
+      };
+      const file = join(tmp, 'alertmanager.yml');
+      writeFileSync(file, secret.stringData['alertmanager.yaml']!);
+      expect(execFileSync(tools.path('amtool'), ['check-config', file], { encoding: 'utf8' })).toMatch(
+        /SUCCESS/,
+      );
+      for (const [priority, receiver] of [
+        ['P0', 'pagerduty-p0'],
+        ['P1', 'slack-p1'],
+        ['P2', 'slack-p2'],
+      ]) {
+        const out = execFileSync(
+          tools.path('amtool'),
+          [
+            'config',
+            'routes',
+            'test',
+            `--config.file=${file}`,
+            `--verify.receivers=${receiver}`,
+            `priority=${priority}`,
+            'service=sample-app',
+          ],
+          { encoding: 'utf8' },
+        );
+        expect(out.trim()).toBe(receiver);
       }
     },
   );

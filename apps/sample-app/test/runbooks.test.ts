@@ -19,6 +19,7 @@ function renderedAlerts(): Alert[] {
   const out = new Map<string, Alert>();
   for (const env of readdirSync(root)) {
     const file = join(root, env, 'monitoring', 'prometheusrule.yaml');
+    if (!existsSync(file)) continue; // k8s/stack: the cluster's pieces, no rules
     const rule = YAML.parseAllDocuments(readFileSync(file, 'utf8'))[0]!.toJS() as {
       spec: { groups: Array<{ rules: Array<Partial<Alert>> }> };
     };

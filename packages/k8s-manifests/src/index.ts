@@ -11,6 +11,14 @@ export {
   readImageLock,
 } from './image.js';
 export type { Mixin, MixinRule, MixinRuleGroup } from './mixin.js';
+export type { ObservabilityOptions } from './observability.js';
+export {
+  alloyConfigMap,
+  alloyLogsConfig,
+  grafanaDatasources,
+  grafanaDatasourcesConfigMap,
+  LOG_FIELDS,
+} from './observability.js';
 export type {
   EnvironmentOverrides,
   FlagsOptions,

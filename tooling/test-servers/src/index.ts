@@ -11,10 +11,12 @@ export type {
 } from './prometheus.ts';
 export { startAlertmanager, startPrometheus } from './prometheus.ts';
 export type {
+  NotificationReceiver,
   OtlpReceiver,
   OtlpReceiverOptions,
   ReceivedEnvelope,
   ReceivedEnvelopeItem,
+  ReceivedNotification,
   ReceivedSentryEvent,
   ReceivedSpan,
   ReceiverMode,
@@ -22,7 +24,7 @@ export type {
   SentryReceiverMode,
   SentryReceiverOptions,
 } from './receivers.ts';
-export { startOtlpReceiver, startSentryReceiver } from './receivers.ts';
+export { startNotificationReceiver, startOtlpReceiver, startSentryReceiver } from './receivers.ts';
 export type { RegistryOptions, RegistryServer } from './registry.ts';
 export { startRegistry } from './registry.ts';
 export type { RequireToolsOptions, ToolInfo, ToolsCheck } from './tools.ts';

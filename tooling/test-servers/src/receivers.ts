@@ -1155,3 +1155,139 @@ function parseEnvelope(body: Buffer): { header: Record<string, unknown>; items: 
   }
   return { header, items };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Notification receiver: PagerDuty Events API v2, Slack incoming webhooks, plain webhooks
+// ---------------------------------------------------------------------------------------------------
+
+/** One notification as Alertmanager delivered it. */
+export interface ReceivedNotification {
+  /** `pagerduty` (POST /v2/enqueue), `slack` (POST /slack/<channel>) or `webhook` (any other POST). */
+  kind: 'pagerduty' | 'slack' | 'webhook';
+  /** The request path, e.g. `/slack/p1`. */
+  path: string;
+  /** The JSON body. */
+  body: Record<string, unknown>;
+  /** `Date.now()` when it arrived. */
+  at: number;
+}
+
+/** A local stand-in for PagerDuty, Slack and heartbeat endpoints. */
+export interface NotificationReceiver {
+  /** `http://127.0.0.1:<port>` (no trailing slash). */
+  readonly url: string;
+  /** PagerDuty Events API v2 URL for Alertmanager's `pagerduty_configs[].url`. */
+  readonly pagerdutyUrl: string;
+  /** A Slack incoming-webhook URL for one channel, e.g. `slackUrl('p1')`. */
+  slackUrl(channel: string): string;
+  /** A plain webhook URL, e.g. `webhookUrl('heartbeat')`. */
+  webhookUrl(name: string): string;
+  /** Everything received so far, oldest first. */
+  notifications(): ReceivedNotification[];
+  /** Requests the receiver refused (bad JSON, a PagerDuty event without routing key...). */
+  readonly errors: string[];
+  /** Resolves with the first notification (received after `since`, default 0) that `match` accepts. */
+  waitFor(
+    match: (n: ReceivedNotification) => boolean,
+    timeoutMs?: number,
+    since?: number,
+  ): Promise<ReceivedNotification>;
+  /** Forgets what was received. */
+  clear(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Receives what Alertmanager sends, checking the shape each integration's real endpoint requires:
+ * PagerDuty Events API v2 (`routing_key`, `event_action`, and for trigger a `payload` with
+ * `summary`, `source`, `severity`), Slack webhooks (`attachments` or `text`), and plain webhooks
+ * (Alertmanager's `version: "4"` payload). Answers 202/200 like the real services.
+ *
+ * @example
+ * ```ts
+ * const rx = await startNotificationReceiver();
+ * // alertmanager.yml: pagerduty_configs: [{ url: rx.pagerdutyUrl, routing_key_file: ... }]
+ * const page = await rx.waitFor((n) => n.kind === 'pagerduty', 60_000);
+ * ```
+ */
+export async function startNotificationReceiver(): Promise<NotificationReceiver> {
+  const waiters = new Waiters();
+  let received: ReceivedNotification[] = [];
+  const errors: string[] = [];
+  const handler: Handler = async (req, res) => {
+    const path = requestPath(req);
+    if (req.method !== 'POST') throw new BadRequest(`method ${req.method} not allowed: POST only`, 405);
+    const { body } = await readBody(req);
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new BadRequest('body is not JSON');
+    }
+    let kind: ReceivedNotification['kind'];
+    if (path === '/v2/enqueue') {
+      kind = 'pagerduty';
+      const p = json.payload as Record<string, unknown> | undefined;
+      if (typeof json.routing_key !== 'string' || json.routing_key.length === 0)
+        throw new BadRequest('PagerDuty: no routing_key');
+      if (!['trigger', 'acknowledge', 'resolve'].includes(String(json.event_action)))
+        throw new BadRequest('PagerDuty: bad event_action');
+      if (
+        json.event_action === 'trigger' &&
+        (!p ||
+          !p.summary ||
+          !p.source ||
+          !['critical', 'error', 'warning', 'info'].includes(String(p.severity)))
+      ) {
+        throw new BadRequest(
+          'PagerDuty: trigger without payload.summary, payload.source and a valid payload.severity',
+        );
+      }
+    } else if (path.startsWith('/slack/')) {
+      kind = 'slack';
+      if (!Array.isArray(json.attachments) && typeof json.text !== 'string')
+        throw new BadRequest('Slack: neither attachments nor text');
+    } else {
+      kind = 'webhook';
+    }
+    received.push({ kind, path, body: json, at: Date.now() });
+    waiters.notify();
+    send(res, {
+      status: kind === 'pagerduty' ? 202 : 200,
+      headers: { 'content-type': kind === 'slack' ? 'text/plain' : 'application/json' },
+      body: kind === 'slack' ? 'ok' : JSON.stringify({ status: 'success', message: 'Event processed' }),
+    });
+  };
+  const server = await listen('notification-receiver', handler, (m) => errors.push(m));
+  return {
+    url: server.url,
+    pagerdutyUrl: `${server.url}/v2/enqueue`,
+    slackUrl: (channel) => `${server.url}/slack/${encodeURIComponent(channel)}`,
+    webhookUrl: (name) => `${server.url}/webhook/${encodeURIComponent(name)}`,
+    notifications: () => [...received],
+    errors,
+    waitFor(match, timeoutMs = 60_000, since = 0) {
+      return waiters.wait(
+        () => received.find((n) => n.at >= since && match(n)),
+        timeoutMs,
+        () =>
+          new ReceiverWaitError(
+            'notification-receiver',
+            'RECEIVER_TIMEOUT',
+            `no matching notification within ${timeoutMs} ms`,
+            received.map((n) => `${n.kind} ${n.path}`),
+            errors,
+          ),
+      );
+    },
+    clear() {
+      received = [];
+    },
+    async stop() {
+      waiters.failAll(
+        () => new ReceiverWaitError('notification-receiver', 'RECEIVER_STOPPED', 'stopped', [], errors),
+      );
+      await server.close();
+    },
+  };
+}
