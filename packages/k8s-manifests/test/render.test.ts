@@ -57,7 +57,7 @@ describe('defineService: bad options', () => {
     expect(err.code).toBe('IMMO_K8S_INVALID_OPTIONS');
     expect(err.issues).toEqual([
       'replicas: expected >= 1, received number -2',
-      'probes.liveness.timeoutSeconds: expected >= 2, received number 1',
+      'probes.liveness.timeoutSeconds: expected above 1 s, received number 1',
       'probes.readiness.periodSeconds: expected >= 1, received number 0',
     ]);
     // Cross-field rules are checked once the fields themselves are valid.
@@ -111,7 +111,7 @@ describe('defineService: bad options', () => {
     expect(err.issues).toEqual([
       'port: expected <= 65535, received number 70000',
       'environments.staging.replicas: expected >= 1, received number 0',
-      'environments.production.autoscaling.minReplicas: expected >= 2, received number 1',
+      'environments.production.autoscaling.minReplicas: expected >= 2 (one replica is an outage on every node drain), received number 1',
     ]);
   });
 

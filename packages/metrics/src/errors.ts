@@ -1,5 +1,3 @@
-import type { z } from 'zod';
-
 /** Stable error codes of @immo/metrics. Each is documented in the README's error table. */
 export type MetricsErrorCode =
   | 'IMMO_METRICS_INVALID_OPTIONS'
@@ -66,46 +64,5 @@ export class MetricDefinitionError extends Error {
 }
 
 /** Describes a received value by type (short strings quoted) so that secrets are not echoed. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'string') return value.length > 40 ? `string "${value.slice(0, 40)}…"` : `"${value}"`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
-  return typeof value;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-/** Turns zod issues into `path: expected X, received Y` lines. */
-export function formatIssues(
-  error: z.ZodError,
-  input: unknown,
-  sources: Record<string, string> = {},
-): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(options)';
-    const received = describeValue(valueAt(input, issue.path));
-    const source = sources[path] ? ` (from ${sources[path]})` : '';
-    let expected: string;
-    switch (issue.code) {
-      case 'invalid_type':
-        expected = issue.expected;
-        break;
-      case 'invalid_value':
-        expected = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-        break;
-      case 'unrecognized_keys':
-        return `${path}: unknown option(s) ${issue.keys.join(', ')} — remove them or check the spelling`;
-      default:
-        expected = issue.message;
-    }
-    return `${path}: expected ${expected}, received ${received}${source}`;
-  });
-}
+// One formatter for every package's option errors (tooling/zod-issues, bundled at build time).
+export { describeValue, formatIssues } from '@immo/zod-issues';
