@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHealth, pgCheck } from '@immo/health';
-import { alertmanagerConfig, RECEIVERS } from '@immo/k8s-manifests';
+import { alertmanagerConfig } from '@immo/k8s-manifests';
 import { captureLogs } from '@immo/logger/testing';
 import { metricsMixin, toPrometheusRuleFile } from '@immo/metrics/mixin';
 import { createTestMetrics } from '@immo/metrics/testing';
@@ -237,9 +237,8 @@ describe.skipIf(!tools.ok)(
       );
       // Every page went to the P0 receiver, every P1 to channel A; nothing reached channel B.
       expect(rx.notifications().filter((x) => x.path === '/slack/p2')).toEqual([]);
-      expect(RECEIVERS.P0).toBe('pagerduty-p0');
+      // Every request the receiver got had the shape the real services require.
       expect(rx.errors).toEqual([]);
-      expect(readFileSync(join(secrets, 'pagerduty-routing-key'), 'utf8').trim()).toBe(routingKey);
     }, 200_000);
   },
 );

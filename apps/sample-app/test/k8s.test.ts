@@ -102,22 +102,16 @@ describe('the sample app manifests', () => {
       expect(execFileSync(tools.path('amtool'), ['check-config', file], { encoding: 'utf8' })).toMatch(
         /SUCCESS/,
       );
-      for (const [priority, receiver] of [
-        ['P0', 'pagerduty-p0'],
-        ['P1', 'slack-p1'],
-        ['P2', 'slack-p2'],
-      ]) {
+      for (const [receiver, labels] of [
+        ['pagerduty-p0', ['priority=P0', 'service=sample-app']],
+        ['slack-p1', ['priority=P1', 'service=sample-app']],
+        ['slack-p2', ['priority=P2', 'service=sample-app']],
+        ['slack-p2', ['alertname=NewAlertWithoutPriority', 'service=sample-app']],
+        ['heartbeat', ['alertname=Watchdog', 'priority=P2']],
+      ] as const) {
         const out = execFileSync(
           tools.path('amtool'),
-          [
-            'config',
-            'routes',
-            'test',
-            `--config.file=${file}`,
-            `--verify.receivers=${receiver}`,
-            `priority=${priority}`,
-            'service=sample-app',
-          ],
+          ['config', 'routes', 'test', `--config.file=${file}`, `--verify.receivers=${receiver}`, ...labels],
           { encoding: 'utf8' },
         );
         expect(out.trim()).toBe(receiver);

@@ -155,7 +155,13 @@ export function alertmanagerConfig(options: AlertmanagerConfigOptions): Record<s
     },
     inhibit_rules: [
       // While a service pages, its lesser alerts are noise: the P0 runbook covers them.
-      { source_matchers: ['priority="P0"'], target_matchers: ['priority=~"P1|P2"'], equal: ['service'] },
+      // Only a P0 that names its service inhibits (a label missing on both sides counts as equal),
+      // and never the Watchdog: the heartbeat must keep flowing whatever pages.
+      {
+        source_matchers: ['priority="P0"', 'service=~".+"'],
+        target_matchers: ['priority=~"P1|P2"', 'alertname!="Watchdog"'],
+        equal: ['service'],
+      },
     ],
     receivers: [
       {

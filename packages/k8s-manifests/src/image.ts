@@ -56,8 +56,15 @@ export function parseImageReference(ref: string): ImageReference {
 export function digestProblem(ref: string): string | undefined {
   if (typeof ref !== 'string' || ref.trim() === '') return 'no image';
   if (/\s/.test(ref)) return 'it contains whitespace';
+  if (ref.split('@').length > 2) return 'it has more than one "@"';
+  const { repository, tag, digest } = parseImageReference(ref);
+  if (repository === '' || repository.endsWith('/')) return 'no image name before the tag or digest';
+  // The reference grammar allows uppercase only in the registry host, never in the path.
+  const parts = repository.split('/');
+  const hasHost = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!);
+  if (parts.slice(hasHost ? 1 : 0).some((c) => /[A-Z]/.test(c)))
+    return 'the repository path has uppercase letters (it must be lowercase)';
   if (DIGEST_PATTERN.test(ref)) return undefined;
-  const { tag, digest } = parseImageReference(ref);
   if (digest === undefined) {
     if (tag === undefined) return 'no tag and no digest: it resolves to ":latest", whatever that is today';
     if (tag === 'latest') return 'the ":latest" tag and no digest';

@@ -180,7 +180,7 @@ const cidr = z
   .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, 'a CIDR such as "10.0.0.0/8"');
 const percentOrCount = z.union([
   z.number().int().min(0),
-  z.string().regex(/^\d{1,3}%$/, 'a percentage such as "25%"'),
+  z.string().regex(/^(100|[1-9]?[0-9])%$/, 'a percentage from 0% to 100% such as "25%"'),
 ]);
 
 const probe = z
@@ -207,7 +207,13 @@ const serviceShape = {
   name: dnsLabel,
   namespace: dnsLabel,
   image: z.string(),
-  version: z.string().min(1).max(63).optional(),
+  version: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+      'a label value such as "1.4.2" (letters, digits, "-", "_", "."; no "+"; ≤ 63)',
+    )
+    .optional(),
   environment: z.string().min(1).max(63).optional(),
   port: tcpPort.optional(),
   replicas: z.number().int().min(1).max(1000).optional(),
@@ -530,14 +536,13 @@ function crossCheck(o: z.infer<typeof serviceSchema>): string[] {
       );
     }
   }
-  for (const [kind, p] of Object.entries(o.probes ?? {})) {
-    if (
-      p?.timeoutSeconds !== undefined &&
-      p.periodSeconds !== undefined &&
-      p.timeoutSeconds > p.periodSeconds
-    ) {
+  for (const kind of ['liveness', 'readiness', 'startup'] as const) {
+    const given = o.probes?.[kind] ?? {};
+    const period = given.periodSeconds ?? DEFAULT_PROBES[kind].periodSeconds;
+    const timeout = given.timeoutSeconds ?? DEFAULT_PROBES[kind].timeoutSeconds;
+    if (timeout > period) {
       problems.push(
-        `probes.${kind}.timeoutSeconds: expected <= periodSeconds (${p.periodSeconds}), received number ${p.timeoutSeconds}`,
+        `probes.${kind}.timeoutSeconds: expected <= periodSeconds (${period}), received number ${timeout}`,
       );
     }
   }
@@ -546,6 +551,11 @@ function crossCheck(o: z.infer<typeof serviceSchema>): string[] {
     const max = o.autoscaling.maxReplicas ?? Math.max(min, 6);
     if (max < min)
       problems.push(`autoscaling.maxReplicas: expected >= minReplicas (${min}), received number ${max}`);
+  }
+  if (o.autoscaling !== false && o.replicas !== undefined) {
+    problems.push(
+      `replicas: expected only with autoscaling: false (with an HPA, autoscaling.minReplicas sets the count), received number ${o.replicas}`,
+    );
   }
   const minPods = o.autoscaling === false ? (o.replicas ?? 2) : (o.autoscaling?.minReplicas ?? 2);
   const pdb = o.disruptionBudget ?? {};
@@ -561,7 +571,8 @@ function crossCheck(o: z.infer<typeof serviceSchema>): string[] {
     const blocks =
       typeof pdb.minAvailable === 'number'
         ? pdb.minAvailable >= minPods
-        : Number.parseInt(pdb.minAvailable, 10) >= 100;
+        : // Kubernetes rounds a percentage of pods up: 60 % of 2 pods is 2, which blocks every drain.
+          Math.ceil((Number.parseInt(pdb.minAvailable, 10) / 100) * minPods) >= minPods;
     if (blocks) {
       problems.push(
         `disruptionBudget.minAvailable: expected below the minimum replica count (${minPods}) so one pod can be evicted, received ${JSON.stringify(pdb.minAvailable)}`,
@@ -738,8 +749,9 @@ export function defineService(input: ServiceDefinitionInput): ServiceDefinition 
         );
         continue;
       }
+      // The environment's key names it (not a base value); its own overrides may still rename it.
       const merged = mergeOverrides(
-        { environment: env, ...base },
+        { ...base, environment: env },
         (environments as Record<string, unknown>)[env],
       );
       const r = check(merged, '');

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { RenderedManifests } from './render.js';
@@ -62,6 +62,51 @@ export function toYaml(objects: readonly object[]): string {
   return HEADER + docs.map((d) => `---\n${d}`).join('');
 }
 
+/** The list of files a render wrote, kept next to them so the next render can remove what it no longer writes. */
+export const RENDER_INDEX = '.immo-k8s-files.json';
+
+function readIndex(file: string): string[] {
+  try {
+    const list = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Removes a generated file (only one that carries the generated header) and the folders it leaves empty, up to `root`. */
+function removeGenerated(root: string, rel: string): void {
+  const file = path.join(root, rel);
+  if (!path.resolve(file).startsWith(path.resolve(root) + path.sep)) return; // never outside the render
+  if (!existsSync(file) || !readFileSync(file, 'utf8').startsWith(HEADER)) return;
+  rmSync(file);
+  for (let d = path.dirname(file); path.resolve(d) !== path.resolve(root); d = path.dirname(d)) {
+    try {
+      rmdirSync(d); // only succeeds when empty
+    } catch {
+      break;
+    }
+  }
+}
+
+/**
+ * Removes everything a previous render wrote under `dir` (per its index), e.g. an environment that
+ * was dropped from the definition. Files without the generated header are kept.
+ *
+ * @example
+ * ```ts
+ * removeRender('k8s/qa');
+ * ```
+ */
+export function removeRender(dir: string): void {
+  const index = path.join(dir, RENDER_INDEX);
+  for (const rel of readIndex(index)) removeGenerated(dir, rel);
+  rmSync(index, { force: true });
+  try {
+    rmdirSync(dir);
+  } catch {}
+}
+
 /**
  * Writes every file of a render under `dir` and removes stale `.yaml` files a previous render left
  * (a component that was switched off must not linger in the repository).
@@ -97,5 +142,10 @@ export function writeManifests(dir: string, manifests: RenderedManifests): strin
       if (readFileSync(file, 'utf8').startsWith(HEADER)) rmSync(file);
     }
   }
+  // Files the previous render wrote that this one does not (a mixin or component switched off,
+  // wherever its folder): removed, then the new index is written.
+  const index = path.join(dir, RENDER_INDEX);
+  for (const rel of readIndex(index)) if (!wanted.has(path.normalize(rel))) removeGenerated(dir, rel);
+  writeFileSync(index, `${JSON.stringify([...wanted].sort(), null, 2)}\n`);
   return written;
 }

@@ -92,10 +92,11 @@ function env(s: ResolvedService) {
     PORT: String(s.port),
     NODE_ENV: 'production',
     OTEL_SERVICE_NAME: s.name,
-    // The preStop sleep waits for endpoint propagation; the app must not wait a second time.
-    IMMO_HEALTH_PROPAGATION_DELAY_MS: '0',
     IMMO_HEALTH_SHUTDOWN_DEADLINE_MS: String(s.shutdown.shutdownDeadlineMs),
   };
+  // The preStop sleep waits for endpoint propagation, so the app must not wait a second time.
+  // Without a sleep (images without a `sleep` binary on old clusters) the app's own delay does it.
+  if (s.shutdown.preStopSleepSeconds > 0) plain.IMMO_HEALTH_PROPAGATION_DELAY_MS = '0';
   if (s.version) {
     // One version on spans, metrics and logs (npm_package_version is not set under plain `node`).
     plain.IMMO_TRACING_SERVICE_VERSION = s.version;
@@ -304,11 +305,14 @@ function mixinObjects(s: ResolvedService): Map<string, ManifestObject[]> {
         );
         continue;
       }
-      if (files.has(file))
+      // Two names that map to one rendered file (a.b.json, a_b.json) would overwrite each other.
+      const slug = file.replace(/\.json$/, '').replace(/[^a-z0-9-]/g, '-');
+      if (files.has(slug)) {
         problems.push(
-          `mixins.${m.name}.dashboards.${file}: expected a unique file name, received a duplicate`,
+          `mixins.${m.name}.dashboards.${file}: expected a unique file name, received one that renders to the same file as another`,
         );
-      files.add(file);
+      }
+      files.add(slug);
       const json = `${JSON.stringify(dashboard, null, 2)}\n`;
       const bytes = Buffer.byteLength(json);
       if (bytes >= MAX_DASHBOARD_BYTES) {

@@ -51,28 +51,33 @@ export function lintRules(groups: readonly MixinRuleGroup[]): string[] {
 
 function lintAlert(r: MixinRule): string[] {
   const p: string[] = [];
-  const name = r.alert ?? '';
+  const name = typeof r.alert === 'string' ? r.alert : '';
   if (!/^[A-Z][a-zA-Z0-9]*$/.test(name)) p.push('alert names are CamelCase (e.g. HighErrorRate)');
-  const labels = r.labels ?? {};
-  if (!SEVERITIES.has(labels.severity ?? ''))
+  const labels = (r.labels && typeof r.labels === 'object' ? r.labels : {}) as Record<string, unknown>;
+  if (!SEVERITIES.has(String(labels.severity ?? '')))
     p.push(`severity must be critical, warning or info, not ${JSON.stringify(labels.severity ?? null)}`);
-  if (!PRIORITIES.has(labels.priority ?? ''))
+  if (!PRIORITIES.has(String(labels.priority ?? '')))
     p.push(`priority must be P0, P1 or P2, not ${JSON.stringify(labels.priority ?? null)}`);
-  const a = r.annotations ?? {};
-  const summary = a.summary;
-  if (!summary) p.push('a summary annotation is required');
+  const a = (r.annotations && typeof r.annotations === 'object' ? r.annotations : {}) as Record<
+    string,
+    unknown
+  >;
+  const summary = typeof a.summary === 'string' ? a.summary : undefined;
+  const description = typeof a.description === 'string' ? a.description : undefined;
+  const runbook = typeof a.runbook_url === 'string' ? a.runbook_url : undefined;
+  if (!summary) p.push('a summary annotation (a string) is required');
   else {
     if (summary.includes('{{')) p.push('the summary has no templates (put details in the description)');
     if (!/^[A-Z0-9]/.test(summary)) p.push('the summary starts with a capital letter');
     if (!summary.endsWith('.')) p.push('the summary ends with a period');
   }
-  if (!a.description) p.push('a description annotation is required');
-  else if (!a.description.includes('{{'))
+  if (!description) p.push('a description annotation (a string) is required');
+  else if (!description.includes('{{'))
     p.push('the description uses templates ({{ $labels.service }}, {{ $value }}) to say which and how much');
-  if (!a.runbook_url || !/^https?:\/\/\S+$/.test(a.runbook_url))
+  if (!runbook || !/^https?:\/\/\S+$/.test(runbook))
     p.push('a runbook_url annotation (an http(s) URL) is required');
   if (NO_FOR.has(name)) return p;
-  const f = parseDuration(r.for);
+  const f = parseDuration(typeof r.for === 'string' ? r.for : undefined);
   if (f === undefined)
     p.push(
       `"for" must be a duration (pending before firing avoids pages on blips), not ${JSON.stringify(r.for ?? null)}`,

@@ -64,7 +64,11 @@ describe('alertmanagerConfig', () => {
       send_resolved: true,
     });
     expect(config.inhibit_rules).toEqual([
-      { source_matchers: ['priority="P0"'], target_matchers: ['priority=~"P1|P2"'], equal: ['service'] },
+      {
+        source_matchers: ['priority="P0"', 'service=~".+"'],
+        target_matchers: ['priority=~"P1|P2"', 'alertname!="Watchdog"'],
+        equal: ['service'],
+      },
     ]);
     expect(text).not.toContain('R0UTINGKEY');
     expect(text).not.toContain('127.0.0.1:9/slack');
@@ -174,6 +178,20 @@ describe.skipIf(!tools.ok)('the rendered configuration in the real amtool and Al
         alert('HighErrorRate', 'P1', 'billing'),
         alert('SloBudgetBurnSlow', 'P2', 'billing'),
         alert('HighErrorRate', 'P1', 'payments'),
+        // A P0 without a service label (another team's rule) must not inhibit alerts that have no
+        // service label either (a missing label counts as equal), least of all the heartbeat.
+        {
+          labels: { alertname: 'ClusterDown', priority: 'P0', severity: 'critical' },
+          startsAt: new Date().toISOString(),
+        },
+        {
+          labels: { alertname: 'Watchdog', priority: 'P2', severity: 'info' },
+          startsAt: new Date().toISOString(),
+        },
+        {
+          labels: { alertname: 'TargetMissing', priority: 'P1', severity: 'warning', job: 'billing' },
+          startsAt: new Date().toISOString(),
+        },
       ]),
     });
     expect(res.status).toBe(200);
@@ -181,7 +199,7 @@ describe.skipIf(!tools.ok)('the rendered configuration in the real amtool and Al
     let alerts: State[] = [];
     for (let i = 0; i < 50; i++) {
       alerts = (await (await fetch(`${am.url}/api/v2/alerts`)).json()) as State[];
-      if (alerts.length === 4 && alerts.filter((a) => a.status.state === 'suppressed').length === 2) break;
+      if (alerts.length === 7 && alerts.filter((a) => a.status.state === 'suppressed').length === 2) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const state = (name: string, service: string) =>
@@ -191,5 +209,8 @@ describe.skipIf(!tools.ok)('the rendered configuration in the real amtool and Al
     expect(state('HighErrorRate', 'billing')?.inhibitedBy).toHaveLength(1);
     expect(state('SloBudgetBurnSlow', 'billing')?.state).toBe('suppressed');
     expect(state('HighErrorRate', 'payments')).toMatchObject({ state: 'active', inhibitedBy: [] });
+    const byName = (name: string) => alerts.find((a) => a.labels.alertname === name)?.status;
+    expect(byName('Watchdog')).toMatchObject({ state: 'active', inhibitedBy: [] });
+    expect(byName('TargetMissing')).toMatchObject({ state: 'active', inhibitedBy: [] });
   });
 });

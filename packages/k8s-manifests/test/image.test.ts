@@ -26,6 +26,11 @@ describe('image references', () => {
     [`api@sha256:${hex}0`, /65 hex characters/],
     [`api@sha256:${hex} `, /whitespace/],
     ['', /no image/],
+    [`evil@sha256:x@sha256:${hex}`, /more than one "@"/],
+    [`@sha256:${hex}`, /no image name/],
+    [`GHCR.IO/immo/api@sha256:${hex}`, undefined],
+    [`ghcr.io/Immo/Api@sha256:${hex}`, /uppercase/],
+    [`Api@sha256:${hex}`, /uppercase/],
   ])('%s → %s', (ref, expected) => {
     const problem = digestProblem(ref);
     if (expected === undefined) expect(problem).toBeUndefined();

@@ -115,6 +115,45 @@ describe('defineService: bad options', () => {
     ]);
   });
 
+  it('refuses settings that would render manifests the API server or a drain rejects', () => {
+    const err = errorOf(() =>
+      defineService({
+        ...base,
+        version: '1.2.3+build.5',
+        replicas: 5,
+        disruptionBudget: { minAvailable: '60%' },
+        probes: { startup: { timeoutSeconds: 5 } },
+        image: `Registry.Example.com/Team/Api@sha256:${'f'.repeat(64)}`,
+      }),
+    );
+    expect(err.issues).toEqual([expect.stringMatching(/^version: expected a label value such as "1\.4\.2"/)]);
+    const err2 = errorOf(() =>
+      defineService({
+        ...base,
+        replicas: 5,
+        disruptionBudget: { minAvailable: '60%' },
+        probes: { startup: { timeoutSeconds: 5 } },
+        image: `Registry.Example.com/Team/Api@sha256:${'f'.repeat(64)}`,
+      }),
+    );
+    expect(err2.issues).toEqual([
+      expect.stringMatching(/^image: .*the repository path has uppercase letters/),
+      'probes.startup.timeoutSeconds: expected <= periodSeconds (2), received number 5',
+      'replicas: expected only with autoscaling: false (with an HPA, autoscaling.minReplicas sets the count), received number 5',
+      'disruptionBudget.minAvailable: expected below the minimum replica count (2) so one pod can be evicted, received "60%"',
+    ]);
+  });
+
+  it('names each environment by its key, whatever the base says', () => {
+    const def = defineService({
+      ...base,
+      environment: 'base',
+      environments: { staging: {}, production: {} },
+    });
+    expect(def.resolve('staging').environment).toBe('staging');
+    expect(def.resolve('production').environment).toBe('production');
+  });
+
   it('checks cross-field rules per environment', () => {
     const err = errorOf(() =>
       defineService({
@@ -366,6 +405,24 @@ describe('renderService', () => {
     );
   });
 
+  it('leaves the propagation wait to the app when there is no preStop sleep', () => {
+    const m = renderService(defineService({ ...base, shutdown: { preStopSleepSeconds: 0 } }));
+    expect(container(m).lifecycle).toBeUndefined();
+    expect(envOf(container(m)).IMMO_HEALTH_PROPAGATION_DELAY_MS).toBeUndefined();
+    expect(one(m, 'deployment.yaml').spec.template.spec.terminationGracePeriodSeconds).toBe(0 + 25 + 5);
+  });
+
+  it('refuses two dashboards that would render to one file', () => {
+    const mixin = {
+      name: 'm',
+      groups: [],
+      dashboards: { 'a.b.json': { uid: 'x' }, 'a_b.json': { uid: 'y' } },
+    };
+    expect(() => renderService(defineService({ ...base, mixins: [mixin] }))).toThrow(
+      /renders to the same file as another/,
+    );
+  });
+
   it('mounts a flags ConfigMap and points IMMO_FLAGS_FILE at it', () => {
     const m = renderService(
       defineService({ ...base, flags: { files: { 'flags.yaml': 'billing-v2: false\n' } } }),
@@ -426,5 +483,39 @@ describe('renderService', () => {
     const result = await verifyManifests([dir], { promtool: tools.path('promtool') });
     expect(result.findings).toEqual([]);
     expect(result.objects).toBeGreaterThan(15);
+  });
+});
+
+describe('re-rendering', () => {
+  it('removes what a previous render wrote and this one does not: a dropped mixin, a dropped environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'immo-k8s-rerender-'));
+    try {
+      const mixin = {
+        name: 'm',
+        groups: [{ name: 'g', rules: [{ record: 'a:b:c', expr: 'sum(up)' }] }],
+        dashboards: { 'x.json': { uid: 'x' } },
+      };
+      renderAll(
+        defineService({
+          ...base,
+          mixins: [mixin],
+          environments: { staging: { namespace: 'billing-staging' }, production: {} },
+        }),
+        dir,
+      );
+      writeFileSync(join(dir, 'staging', 'NOTES.yaml'), 'hand: written\n');
+      expect(readdirSync(join(dir, 'production', 'monitoring')).sort()).toEqual([
+        'dashboard-x.yaml',
+        'prometheusrule.yaml',
+      ]);
+
+      renderAll(defineService({ ...base, environments: { production: {} } }), dir);
+      expect(readdirSync(join(dir, 'production'))).not.toContain('monitoring');
+      // The dropped environment's generated files are gone; a hand-written file stays.
+      expect(readdirSync(join(dir, 'staging'))).toEqual(['NOTES.yaml']);
+      expect(readdirSync(join(dir, 'production'))).toContain('deployment.yaml');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTools } from '@immo/test-servers';
@@ -129,6 +129,73 @@ describe('verifyManifests on deliberately broken manifests', () => {
       'unknown-kind/warning',
     ]);
     expect(result.ok).toBe(false);
+  });
+
+  it('survives hostile YAML: alias bombs and unresolved aliases are findings, not crashes', async () => {
+    const bomb = join(tmp, 'bomb.yaml');
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
+    writeFileSync(
+      bomb,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  ${levels.join('\n  ')}\n`,
+    );
+    const unresolved = join(tmp, 'unresolved.yaml');
+    writeFileSync(unresolved, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: *nowhere\n');
+    for (const file of [bomb, unresolved]) {
+      const result = await verifyManifests([file], { promtool: false });
+      expect(result.findings.map((f) => f.rule)).toEqual(['yaml-syntax']);
+      expect(result.findings[0]!.line).toBeGreaterThan(0);
+    }
+  });
+
+  it('applies YAML merge keys as kubectl does (no false findings)', async () => {
+    const file = join(tmp, 'merge.yaml');
+    const clean = readFileSync(join(fixtures, 'clean', 'app.yaml'), 'utf8');
+    // The same clean Deployment, its container written through a merge key.
+    const merged = clean
+      .replace(
+        '      containers:\n        - name: api',
+        '      containers:\n        - <<: *base\n          name: api',
+      )
+      .replace(
+        'spec:\n  replicas: 1',
+        'x-base: &base\n  imagePullPolicy: IfNotPresent\nspec:\n  replicas: 1',
+      );
+    writeFileSync(file, merged);
+    const result = await verifyManifests([file], { promtool: false });
+    expect(result.findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['unknown-field $["x-base"]']);
+  });
+
+  it('reports rules with non-string annotations instead of crashing', async () => {
+    const file = join(tmp, 'rule-types.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: r\n  namespace: n\nspec:\n  groups:\n    - name: g\n      rules:\n        - alert: Down\n          expr: up == 0\n          for: 5m\n          labels: { severity: critical, priority: P0 }\n          annotations: { summary: 5, description: 6, runbook_url: 7 }\n',
+    );
+    const result = await verifyManifests([file], { promtool: false });
+    const messages = result.findings.filter((f) => f.rule === 'alert-conventions').map((f) => f.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/summary annotation \(a string\)/),
+        expect.stringMatching(/runbook_url/),
+      ]),
+    );
+  });
+
+  it('treats an empty PDB or ServiceMonitor selector as selecting everything (not dangling)', async () => {
+    const file = join(tmp, 'empty-selectors.yaml');
+    const clean = readFileSync(join(fixtures, 'clean', 'app.yaml'), 'utf8');
+    writeFileSync(
+      file,
+      `${clean}---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: all, namespace: shop }\nspec: { maxUnavailable: 1, selector: {}, unhealthyPodEvictionPolicy: AlwaysAllow }\n---\napiVersion: v1\nkind: Service\nmetadata: { name: api, namespace: shop, labels: { app: api } }\nspec: { selector: { app: api }, ports: [{ port: 80, targetPort: http }] }\n---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: { name: all, namespace: shop }\nspec: { selector: {}, endpoints: [{ port: http }] }\n`,
+    );
+    const result = await verifyManifests([file], { promtool: false });
+    expect(result.findings).toEqual([]);
   });
 
   it('reports schema violations with the path (wrong types, missing required fields)', async () => {

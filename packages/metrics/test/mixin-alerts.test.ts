@@ -115,6 +115,17 @@ describe('alertRules', () => {
     );
   });
 
+  it("limits the error-ratio alerts to the selector's service, so one service's thresholds do not page for another", () => {
+    const one = alertsOf({ ...options, selector: 'service="billing"' }).find(
+      (a) => a.alert === 'CriticalErrorRate',
+    )!;
+    expect(one.expr).toBe(
+      'service:http_server_request_errors:ratio_rate5m{service="billing"} > 0.05 and service:http_server_requests:rate5m{service="billing"} > 0.05',
+    );
+    const all = alertsOf(options).find((a) => a.alert === 'CriticalErrorRate')!;
+    expect(all.expr).not.toContain('{service=');
+  });
+
   it('joins metricsMixin with its tests when alert options are given', () => {
     const mixin = metricsMixin({ alerts: options });
     expect(mixin.groups.at(-1)?.name).toBe('immo-metrics-alerts');

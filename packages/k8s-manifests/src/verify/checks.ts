@@ -105,11 +105,16 @@ const matches = (selector: Obj, labels: Obj): boolean => {
   return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
 };
 
-/** matchLabels and simple matchExpressions (In, NotIn, Exists, DoesNotExist) against labels. */
-function selects(selector: Obj, labels: Obj): boolean {
+/**
+ * matchLabels and simple matchExpressions (In, NotIn, Exists, DoesNotExist) against labels. An
+ * empty selector (`{}`) selects everything, as in policy/v1 PDBs and ServiceMonitors; a missing one
+ * (`undefined`) selects nothing.
+ */
+function selects(selector: Obj | undefined, labels: Obj): boolean {
+  if (selector === undefined) return false;
   const ml = asObj(selector.matchLabels);
   const exprs = asArr(selector.matchExpressions).map(asObj);
-  if (Object.keys(ml).length === 0 && exprs.length === 0) return false;
+  if (Object.keys(ml).length === 0 && exprs.length === 0) return true;
   if (!Object.entries(ml).every(([k, v]) => labels[k] === v)) return false;
   return exprs.every((e) => {
     const key = str(e.key) ?? '';
@@ -504,7 +509,11 @@ export const CHECKS: readonly Check[] = [
         if (!LONG_RUNNING.has(String(o.object.kind))) return [];
         const selector = asObj(asObj(o.object.spec).selector);
         const pod = podSpecOf(o.object)!;
-        return selects(selector, pod.labels)
+        // An empty selector is refused for workloads (it would adopt every pod of the namespace).
+        const empty =
+          Object.keys(asObj(selector.matchLabels)).length === 0 &&
+          asArr(selector.matchExpressions).length === 0;
+        return !empty && selects(selector, pod.labels)
           ? []
           : [
               {
@@ -610,7 +619,7 @@ export const CHECKS: readonly Check[] = [
           (s) =>
             s.object.kind === 'Service' &&
             (any || (names.length ? names.includes(ns(s)) : ns(s) === ns(o))) &&
-            selects(asObj(spec.selector), asObj(meta(s).labels)),
+            selects(spec.selector === undefined ? undefined : asObj(spec.selector), asObj(meta(s).labels)),
         );
         return found
           ? []
@@ -690,7 +699,9 @@ export const CHECKS: readonly Check[] = [
     run: (ctx) =>
       ctx.objects.flatMap((o) => {
         if (o.object.kind !== 'PodDisruptionBudget') return [];
-        const selector = asObj(asObj(o.object.spec).selector);
+        // policy/v1: no selector selects no pods; `{}` selects every pod of the namespace.
+        const raw = asObj(o.object.spec).selector;
+        const selector = raw === undefined || raw === null ? undefined : asObj(raw);
         const found = workloadsIn(ctx, ns(o)).some((w) => selects(selector, podSpecOf(w.object)!.labels));
         return found
           ? []
@@ -967,5 +978,22 @@ export function runChecks(
   imageLock?: ImageLock,
 ): Array<CheckHit & { check: Check }> {
   const ctx: CheckContext = { objects, imageLock };
-  return CHECKS.flatMap((check) => check.run(ctx).map((hit) => ({ ...hit, check })));
+  return CHECKS.flatMap((check) => {
+    try {
+      return check.run(ctx).map((hit) => ({ ...hit, check }));
+    } catch (err) {
+      // A shape no check anticipated (the schema step reports it): one check fails, not the run.
+      const first = objects[0];
+      return first
+        ? [
+            {
+              object: first,
+              path: [],
+              message: `check ${check.id} could not run: ${String((err as Error).message).slice(0, 200)}`,
+              check,
+            },
+          ]
+        : [];
+    }
+  });
 }

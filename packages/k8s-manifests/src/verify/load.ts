@@ -73,7 +73,13 @@ export function loadManifests(files: readonly string[]): { objects: LoadedObject
       continue;
     }
     const lineCounter = new LineCounter();
-    const docs = YAML.parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+    // merge: kubectl (go-yaml) applies `<<: *anchor` merge keys, so the verifier must too.
+    const docs = YAML.parseAllDocuments(text, {
+      lineCounter,
+      uniqueKeys: true,
+      prettyErrors: false,
+      merge: true,
+    });
     const list = Array.isArray(docs) ? docs : [docs];
     for (const doc of list) {
       if (doc.errors.length > 0) {
@@ -91,7 +97,25 @@ export function loadManifests(files: readonly string[]): { objects: LoadedObject
         });
         continue;
       }
-      const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      let value: unknown;
+      try {
+        // The alias limit stops "billion laughs" documents; an unresolved alias fails here too.
+        value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      } catch (err) {
+        findings.push({
+          file,
+          line: lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line,
+          object: '-',
+          path: '-',
+          rule: 'yaml-syntax',
+          severity: 'error',
+          message: `not valid YAML: ${String((err as Error).message)
+            .split('\n')[0]!
+            .slice(0, 200)}`,
+          fix: 'fix the aliases: every *alias needs an &anchor earlier in the same document, and aliases may not expand exponentially',
+        });
+        continue;
+      }
       if (value === null || value === undefined) continue;
       // The line of the deepest node on the path that exists; for a map entry the line of its key,
       // so `replcias: 3` and a nested `limit:` block both point at the line naming the field.

@@ -37,7 +37,12 @@ export interface AlertRulesOptions {
    * no such target exists at all (service discovery or the ServiceMonitor broke).
    */
   job: string;
-  /** Extra label matchers on the raw series (pool, health, `up`), without braces. @default '' */
+  /**
+   * Extra label matchers on the raw series (pool, health, `up`), without braces. A `service="…"`
+   * matcher also limits the error-ratio alerts (which read the recorded `service:…` series) to that
+   * service, so each service's thresholds apply to it alone; without one they cover every service.
+   * @default ''
+   */
   selector?: string;
   /** 5xx ratio above which `CriticalErrorRate` (P0) fires. @default 0.05 */
   criticalErrorRatio?: number;
@@ -155,7 +160,12 @@ function alert(
 function rules(o: Resolved): AlertingRule[] {
   const s = recordedSeries;
   const pct = (r: number) => `${+(r * 100).toFixed(2)} %`;
-  const traffic = `${s.requestRate} > ${o.minRequestRate}`;
+  // The recorded series carry `service` (and the recording rules' groupBy labels) only. With a
+  // service named (by the selector's service="…" matcher), its thresholds apply to it alone; without
+  // one the alerts cover every service the Prometheus records, which suits one mixin per cluster.
+  const only = labelsOf(o.selector).service;
+  const rec = (name: string) => (only === undefined ? name : `${name}{service="${only}"}`);
+  const traffic = `${rec(s.requestRate)} > ${o.minRequestRate}`;
   const pool = (metric: string, ...m: string[]) =>
     `sum by (service, db_client_connection_pool_name) (${metric}${sel(o.selector, ...m)})`;
   return [
@@ -164,7 +174,7 @@ function rules(o: Resolved): AlertingRule[] {
       'CriticalErrorRate',
       'P0',
       'critical',
-      `${s.errorRatio} > ${o.criticalErrorRatio} and ${traffic}`,
+      `${rec(s.errorRatio)} > ${o.criticalErrorRatio} and ${traffic}`,
       'Many requests fail with a server error.',
       `{{ $labels.service }} answers {{ $value | humanizePercentage }} of its requests with 5xx (over 5 minutes; P0 above ${pct(o.criticalErrorRatio)}).`,
     ),
@@ -173,7 +183,7 @@ function rules(o: Resolved): AlertingRule[] {
       'HighErrorRate',
       'P1',
       'warning',
-      `${s.errorRatio} > ${o.highErrorRatio} and ${traffic}`,
+      `${rec(s.errorRatio)} > ${o.highErrorRatio} and ${traffic}`,
       'More requests than usual fail with a server error.',
       `{{ $labels.service }} answers {{ $value | humanizePercentage }} of its requests with 5xx (over 5 minutes; P1 above ${pct(o.highErrorRatio)}).`,
     ),
