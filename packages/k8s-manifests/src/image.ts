@@ -78,7 +78,26 @@ export function digestProblem(ref: string): string | undefined {
 }
 
 /**
- * The images a build pipeline pinned: repository → full reference (`name@sha256:…`).
+ * A repository as a registry names it: `nginx` → `docker.io/library/nginx`, `acme/api` →
+ * `docker.io/acme/api`; references with a registry host stay as they are.
+ *
+ * @example
+ * ```ts
+ * normalizeRepository('nginx'); // 'docker.io/library/nginx'
+ * ```
+ */
+export function normalizeRepository(repository: string): string {
+  const parts = repository.split('/');
+  const hasHost = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!);
+  if (hasHost) {
+    return parts[0] === 'docker.io' && parts.length === 2 ? `docker.io/library/${parts[1]}` : repository;
+  }
+  return parts.length === 1 ? `docker.io/library/${repository}` : `docker.io/${repository}`;
+}
+
+/**
+ * The images a build pipeline pinned: normalised repository (see {@link normalizeRepository}) →
+ * the full reference as written (`name@sha256:…`).
  *
  * @example
  * ```ts
@@ -111,12 +130,14 @@ export function parseImageLock(text: string, file = 'image lock'): ImageLock {
       );
       return;
     }
-    const { repository } = parseImageReference(line);
-    if (lock.has(repository) && lock.get(repository) !== line) {
+    const { repository, digest } = parseImageReference(line);
+    const key = normalizeRepository(repository);
+    const previous = lock.get(key);
+    if (previous !== undefined && parseImageReference(previous).digest !== digest) {
       problems.push(`${file}:${i + 1}: "${repository}" is locked twice with different digests`);
       return;
     }
-    lock.set(repository, line);
+    if (previous === undefined) lock.set(key, line);
   });
   if (lock.size === 0 && problems.length === 0)
     problems.push(`${file}: expected at least one name@sha256:… line, received none`);

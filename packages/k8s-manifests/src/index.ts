@@ -6,6 +6,7 @@ export type { ImageLock, ImageReference } from './image.js';
 export {
   DIGEST_PATTERN,
   digestProblem,
+  normalizeRepository,
   parseImageLock,
   parseImageReference,
   readImageLock,

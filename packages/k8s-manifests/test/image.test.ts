@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   digestProblem,
   K8sManifestsError,
+  normalizeRepository,
   parseImageLock,
   parseImageReference,
   readImageLock,
@@ -75,6 +76,17 @@ describe('image lock files', () => {
       'image.lock:4: "ok" is locked twice with different digests',
     ]);
     expect(() => parseImageLock('# nothing yet\n')).toThrow(/at least one/);
+  });
+
+  it('matches Docker Hub short names with their full names, and allows one digest under two tags', () => {
+    const lock = parseImageLock(
+      `docker.io/library/nginx:1.27@sha256:${hex}\nnginx:1.27-alpine@sha256:${hex}\n`,
+    );
+    expect([...lock.keys()]).toEqual(['docker.io/library/nginx']);
+    expect(normalizeRepository('nginx')).toBe('docker.io/library/nginx');
+    expect(normalizeRepository('acme/api')).toBe('docker.io/acme/api');
+    expect(normalizeRepository('docker.io/nginx')).toBe('docker.io/library/nginx');
+    expect(normalizeRepository('localhost:5000/api')).toBe('localhost:5000/api');
   });
 
   it('names the file when it cannot be read', () => {

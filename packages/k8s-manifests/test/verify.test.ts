@@ -208,6 +208,18 @@ describe('verifyManifests on deliberately broken manifests', () => {
     expect(result.findings.map((f) => `${f.rule} @ ${f.path}`)).toContain('schema @ $.spec.ports[0].port');
   });
 
+  it('finds one object declared under two versions of its API group', async () => {
+    const file = join(tmp, 'two-versions.yaml');
+    const hpa = (v: string) =>
+      `apiVersion: autoscaling/${v}\nkind: HorizontalPodAutoscaler\nmetadata: { name: api, namespace: shop }\nspec: { scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }, minReplicas: 2, maxReplicas: 4 }\n`;
+    writeFileSync(
+      file,
+      `${readFileSync(join(fixtures, 'clean', 'app.yaml'), 'utf8')}---\n${hpa('v1')}---\n${hpa('v2')}`,
+    );
+    const result = await verifyManifests([file], { promtool: false });
+    expect(result.findings.map((f) => f.rule)).toContain('duplicate-object');
+  });
+
   it('expands kind: List documents', async () => {
     const file = join(tmp, 'list.yaml');
     writeFileSync(

@@ -1,4 +1,4 @@
-import { digestProblem, type ImageLock, parseImageReference } from '../image.js';
+import { digestProblem, type ImageLock, normalizeRepository, parseImageReference } from '../image.js';
 import type { MixinRuleGroup } from '../mixin.js';
 import { SECRET_ENV_NAME } from '../options.js';
 import { parseQuantity } from '../quantity.js';
@@ -230,7 +230,7 @@ export const CHECKS: readonly Check[] = [
         const image = str(c.container.image);
         if (!image || digestProblem(image) !== undefined) return [];
         const { repository, digest } = parseImageReference(image);
-        const locked = lock.get(repository);
+        const locked = lock.get(normalizeRepository(repository));
         if (locked === undefined)
           return [
             {
@@ -899,7 +899,10 @@ export const CHECKS: readonly Check[] = [
       const seen = new Map<string, LoadedObject>();
       const hits: CheckHit[] = [];
       for (const o of ctx.objects) {
-        const key = `${String(o.object.apiVersion)}|${o.ref}`;
+        // One object under two versions of its API group (autoscaling/v1 and v2) is still one object.
+        const apiVersion = String(o.object.apiVersion);
+        const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+        const key = `${group}|${o.ref}`;
         const first = seen.get(key);
         if (first)
           hits.push({ object: o, path: ['metadata', 'name'], message: `also defined in ${first.file}` });

@@ -54,14 +54,31 @@ export async function checkRulesWithPromtool(
     });
     if (error) return { hits: [], missing: `${promtool}: ${error.code}` };
     if (code === 0) return { hits: [] };
+    // promtool prints "Checking <file>", then SUCCESS or FAILED: and that file's errors.
+    const sections = new Map<string, string[]>();
+    let current: string | undefined;
+    for (const line of output.split('\n')) {
+      const m = /^Checking (.+)$/.exec(line.trim());
+      if (m) {
+        current = m[1]!;
+        continue;
+      }
+      if (current !== undefined && line.trim() && !/SUCCESS|FAILED:/.test(line)) {
+        sections.set(current, [...(sections.get(current) ?? []), line.trim()]);
+      }
+    }
+    const failed = new Set([...output.matchAll(/^Checking (.+)\n\s*FAILED:/gm)].map((m) => m[1]!));
     const hits: PromtoolHit[] = [];
     files.forEach((file, i) => {
       const object = rules[i]!;
       const groups = (((object.object.spec ?? {}) as { groups?: unknown[] }).groups ?? []) as Array<{
         name?: string;
       }>;
-      for (const line of output.split('\n')) {
+      const lines = sections.get(file) ?? [];
+      let attributed = 0;
+      for (const line of lines) {
         if (!line.startsWith(`${file}:`)) continue;
+        attributed++;
         const message = line
           .slice(file.length + 1)
           .trim()
@@ -72,14 +89,18 @@ export async function checkRulesWithPromtool(
           gi >= 0 ? ['spec', 'groups', gi, 'rules', Number(m![2]) - 1] : ['spec', 'groups'];
         hits.push({ object, path: p, message: `promtool check rules: ${message}` });
       }
+      // A failure promtool did not tie to a line stays with its own file's object only.
+      if (failed.has(file) && attributed === 0) {
+        hits.push({
+          object,
+          path: ['spec'],
+          message: `promtool check rules failed: ${lines.join(' ').slice(0, 400) || `exit ${code}`}`,
+        });
+      }
     });
     if (hits.length === 0) {
-      // promtool failed without a line we could attribute: report it on every rule object.
-      const text = output
-        .split('\n')
-        .filter((l) => l.trim() && !l.startsWith('Checking') && !/SUCCESS|FAILED:/.test(l))
-        .join(' ')
-        .slice(0, 400);
+      // promtool failed and named no file (a crash, a flag problem): say so once per object.
+      const text = output.trim().split('\n').slice(-3).join(' ').slice(0, 400);
       for (const object of rules)
         hits.push({ object, path: ['spec'], message: `promtool check rules failed (exit ${code}): ${text}` });
     }

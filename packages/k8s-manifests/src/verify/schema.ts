@@ -123,11 +123,18 @@ export function validateSchema(object: Record<string, unknown>): SchemaProblem[]
         }
       ).errors ?? [];
     for (const e of errors) {
-      const p = e.instancePath
-        .split('/')
-        .slice(1)
-        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      // A segment is an array index only where the object has an array: "80" may be a map key.
+      const p: (string | number)[] = [];
+      let node: unknown = object;
+      for (const raw of e.instancePath.split('/').slice(1)) {
+        const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+        const key = Array.isArray(node) && /^\d+$/.test(seg) ? Number(seg) : seg;
+        p.push(key);
+        node =
+          node !== null && typeof node === 'object'
+            ? (node as Record<string | number, unknown>)[key]
+            : undefined;
+      }
       const extra = e.params?.missingProperty ? ` "${String(e.params.missingProperty)}"` : '';
       problems.push({ path: p, message: `${e.message ?? 'invalid'}${extra}`, rule: 'schema' });
     }
