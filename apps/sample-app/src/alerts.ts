@@ -1,4 +1,10 @@
-import { forBoundaryTest, type Mixin, type PromtoolTest, type RuleGroup } from '@immo/metrics/mixin';
+import {
+  forBoundaryTest,
+  type Mixin,
+  type PromtoolTest,
+  parseDuration,
+  type RuleGroup,
+} from '@immo/metrics/mixin';
 
 /** Options of {@link sampleAppMixin}. */
 export interface SampleAppAlertOptions {
@@ -58,7 +64,7 @@ export function sampleAppMixin(o: SampleAppAlertOptions): Mixin {
       ],
       trueFrom: '0m',
       expLabels: { service: 'sample-app' },
-      expDescription: `sample-app: the last successful backup finished ${humanizeDuration(stale + seconds(backupMissing.for))} ago (limit ${maxAge / 3600} h).`,
+      expDescription: `sample-app: the last successful backup finished ${humanizeDuration(stale + parseDuration(backupMissing.for)! / 1000)} ago (limit ${maxAge / 3600} h).`,
     }),
     forBoundaryTest({
       rule: authFailures,
@@ -77,11 +83,6 @@ export function sampleAppMixin(o: SampleAppAlertOptions): Mixin {
     }),
   ];
   return { name: 'sample-app', groups, dashboards: {}, tests };
-}
-
-/** Seconds of a single-unit duration (`15m`). */
-function seconds(f: string): number {
-  return Number.parseInt(f, 10) * (f.endsWith('h') ? 3600 : f.endsWith('m') ? 60 : 1);
 }
 
 /** Prometheus' `humanizeDuration` for whole seconds of a minute or more (`1d 3h 15m 0s`). */

@@ -41,7 +41,6 @@ export function exportBackupAge(pool: pg.Pool, options: BackupMetricOptions = {}
       if (last !== undefined) g.set(last);
     },
   });
-  let stopped = false;
   const refresh = async () => {
     try {
       const { rows } = await pool.query<{ t: string | null }>(
@@ -53,12 +52,7 @@ export function exportBackupAge(pool: pg.Pool, options: BackupMetricOptions = {}
     }
   };
   void refresh();
-  const timer = setInterval(() => {
-    if (!stopped) void refresh();
-  }, options.refreshMs ?? 30_000);
+  const timer = setInterval(() => void refresh(), options.refreshMs ?? 30_000);
   timer.unref();
-  return () => {
-    stopped = true;
-    clearInterval(timer);
-  };
+  return () => clearInterval(timer);
 }

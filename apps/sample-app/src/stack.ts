@@ -27,20 +27,6 @@ const ports = {
 };
 const log = (line: string) => process.stderr.write(`[stack] ${line}\n`);
 
-/** A binary on PATH or in Debian's usual place, else undefined. */
-function which(names: string[]): string | undefined {
-  for (const name of names) {
-    for (const dir of [...(env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin']) {
-      const file = join(dir, name);
-      try {
-        accessSync(file, constants.X_OK);
-        return file;
-      } catch {}
-    }
-  }
-  return undefined;
-}
-
 function executable(file: string | undefined): string | undefined {
   if (!file) return undefined;
   try {
@@ -50,6 +36,19 @@ function executable(file: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/** A binary on PATH or in Debian's usual place, else undefined. */
+function which(names: string[]): string | undefined {
+  const dirs = [...(env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin'];
+  for (const name of names) {
+    for (const dir of dirs) {
+      const found = executable(join(dir, name));
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 const prometheusBin =
   env.PROMETHEUS_BIN !== undefined ? executable(env.PROMETHEUS_BIN) : which(['prometheus']);
 const alertmanagerBin =

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createHealth, pgCheck } from '@immo/health';
 import { alertmanagerConfig } from '@immo/k8s-manifests';
 import { captureLogs } from '@immo/logger/testing';
-import { metricsMixin, toPrometheusRuleFile } from '@immo/metrics/mixin';
+import { metricsMixin, parseDuration, toPrometheusRuleFile } from '@immo/metrics/mixin';
 import { createTestMetrics } from '@immo/metrics/testing';
 import {
   type AlertmanagerServer,
@@ -40,7 +40,7 @@ const SHORT_FOR = {
   TargetDown: '10s',
   TargetMissing: '10s',
 };
-const LONGEST_FOR_MS = 20_000;
+const LONGEST_FOR_MS = Math.max(...Object.values(SHORT_FOR).map((f) => parseDuration(f)!));
 
 const rules = toPrometheusRuleFile([
   ...metricsMixin({

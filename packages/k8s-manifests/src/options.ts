@@ -492,7 +492,7 @@ export function mergeOverrides<T>(base: T, override: unknown): T {
   return out as T;
 }
 
-/** Cross-field rules zod cannot express on one field. `prefix` names the environment being checked. */
+/** Cross-field rules zod cannot express on one field. */
 function crossCheck(o: z.infer<typeof serviceSchema>): string[] {
   const problems: string[] = [];
   const image = digestProblem(o.image);
@@ -608,8 +608,8 @@ function resolve(o: z.infer<typeof serviceSchema>): ResolvedService {
     telemetryFlushMs: sd.telemetryFlushMs ?? 5000,
     marginSeconds: sd.marginSeconds ?? 5,
   };
-  const minReplicas =
-    o.autoscaling === false ? 0 : (o.autoscaling?.minReplicas ?? Math.max(2, o.replicas ?? 2));
+  // `replicas` with an HPA is refused above, so the HPA's minimum is its own or 2.
+  const minReplicas = o.autoscaling === false ? 0 : (o.autoscaling?.minReplicas ?? 2);
   const pdb = o.disruptionBudget ?? {};
   return {
     name: o.name,
@@ -681,11 +681,11 @@ function resolve(o: z.infer<typeof serviceSchema>): ResolvedService {
   };
 }
 
-/** Validates one set of options (base or base + environment); every problem prefixed with `prefix`. */
-function check(input: unknown, prefix: string): { problems: string[]; value?: ResolvedService } {
+/** Validates one set of options (base or base + environment). */
+function check(input: unknown): { problems: string[]; value?: ResolvedService } {
   const parsed = serviceSchema.safeParse(input);
-  if (!parsed.success) return { problems: formatIssues(parsed.error, input).map((p) => prefix + p) };
-  const problems = crossCheck(parsed.data).map((p) => prefix + p);
+  if (!parsed.success) return { problems: formatIssues(parsed.error, input) };
+  const problems = crossCheck(parsed.data);
   return problems.length > 0 ? { problems } : { problems, value: resolve(parsed.data) };
 }
 
@@ -735,7 +735,7 @@ export function defineService(input: ServiceDefinitionInput): ServiceDefinition 
     problems.push(`environments: expected an object of overrides, received ${typeof environments}`);
   }
   if (names.length === 0) {
-    const r = check(base, '');
+    const r = check(base);
     problems.push(...r.problems);
     if (r.value) resolved.set('default', r.value);
   } else {
@@ -754,7 +754,7 @@ export function defineService(input: ServiceDefinitionInput): ServiceDefinition 
         { ...base, environment: env },
         (environments as Record<string, unknown>)[env],
       );
-      const r = check(merged, '');
+      const r = check(merged);
       perEnv.set(env, r.problems);
       if (r.value) resolved.set(env, r.value);
     }

@@ -136,32 +136,23 @@ describe.skipIf(!tools.ok)('the rendered configuration in the real amtool and Al
     [RECEIVERS.heartbeat, ['alertname=Watchdog', 'priority=P2', 'severity=info']],
     [RECEIVERS.heartbeat, ['alertname=Watchdog', 'priority=P0']],
   ];
+  const routeTest = (receiver: string, labels: readonly string[]) =>
+    execFileAsync(tools.path('amtool'), [
+      'config',
+      'routes',
+      'test',
+      `--config.file=${file}`,
+      `--verify.receivers=${receiver}`,
+      ...labels,
+    ]);
   for (const [receiver, labels] of table) {
     it(`routes ${labels.join(' ')} to ${receiver}`, async () => {
-      await expect(
-        execFileAsync(tools.path('amtool'), [
-          'config',
-          'routes',
-          'test',
-          `--config.file=${file}`,
-          `--verify.receivers=${receiver}`,
-          ...labels,
-        ]),
-      ).resolves.toMatchObject({ stdout: `${receiver}\n` });
+      await expect(routeTest(receiver, labels)).resolves.toMatchObject({ stdout: `${receiver}\n` });
     });
   }
 
   it('a wrong expectation makes amtool fail (the table above can fail)', async () => {
-    await expect(
-      execFileAsync(tools.path('amtool'), [
-        'config',
-        'routes',
-        'test',
-        `--config.file=${file}`,
-        `--verify.receivers=${RECEIVERS.P1}`,
-        'priority=P0',
-      ]),
-    ).rejects.toMatchObject({ code: 1 });
+    await expect(routeTest(RECEIVERS.P1, ['priority=P0'])).rejects.toMatchObject({ code: 1 });
   });
 
   it('a firing P0 inhibits the P1 and P2 alerts of the same service only (running Alertmanager)', async () => {

@@ -1,14 +1,15 @@
 import { createRedactor } from '@immo/redact';
-import { context, createContextKey, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, isTracingSuppressed } from '@opentelemetry/core';
-import { type ReadableSpan, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accumulate, PooledIdGenerator, RatioSampler } from '../src/ids.js';
 import { ExportPipeline } from '../src/processor.js';
 import { requestContext } from '../src/request-context.js';
 import { kRequestIdHolder, type RequestIdHolder } from '../src/tracing.js';
+import { span } from './spans.js';
 
 const hex = (n: number) =>
   fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: n, maxLength: n });
@@ -107,32 +108,6 @@ describe('export pipeline context', () => {
     context.disable();
   });
 
-  function span(i: number): ReadableSpan {
-    return {
-      name: `s${i}`,
-      kind: 0,
-      spanContext: () => ({
-        traceId: 'a'.repeat(32),
-        spanId: 'b'.repeat(16),
-        traceFlags: TraceFlags.SAMPLED,
-      }),
-      parentSpanContext: undefined,
-      startTime: [0, 0],
-      endTime: [0, 1],
-      status: { code: 0 },
-      attributes: {},
-      links: [],
-      events: [],
-      duration: [0, 1],
-      ended: true,
-      resource: {} as never,
-      instrumentationScope: { name: 'test' },
-      droppedAttributesCount: 0,
-      droppedEventsCount: 0,
-      droppedLinksCount: 0,
-    };
-  }
-
   it('exports outside the context of the request that filled the batch, with tracing suppressed', async () => {
     const key = createContextKey('request');
     const seen: { suppressed: boolean; request: unknown }[] = [];
@@ -158,7 +133,7 @@ describe('export pipeline context', () => {
     const requestCtx = ROOT_CONTEXT.setValue(key, 'req-1');
     // A full batch (exported at once) and a partial one (exported by the timer).
     context.with(requestCtx, () => {
-      for (let i = 0; i < 3; i++) p.onEnd(span(i));
+      for (let i = 0; i < 3; i++) p.onEnd(span(`s${i}`));
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(seen.length).toBe(2);

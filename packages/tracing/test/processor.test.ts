@@ -1,37 +1,11 @@
 import { createRedactor } from '@immo/redact';
-import { type Span, TraceFlags } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TracingLogger } from '../src/options.js';
 import { ExportPipeline } from '../src/processor.js';
-
-// Spans as the SDK hands them over: only what the pipeline and scrubbing read.
-function span(name: string, sampled = true, attributes: Record<string, string> = {}): ReadableSpan {
-  return {
-    name,
-    kind: 0,
-    spanContext: () => ({
-      traceId: 'a'.repeat(32),
-      spanId: 'b'.repeat(16),
-      traceFlags: sampled ? TraceFlags.SAMPLED : 0,
-    }),
-    parentSpanContext: undefined,
-    startTime: [0, 0],
-    endTime: [0, 1],
-    status: { code: 0 },
-    attributes,
-    links: [],
-    events: [],
-    duration: [0, 1],
-    ended: true,
-    resource: {} as never,
-    instrumentationScope: { name: 'test' },
-    droppedAttributesCount: 0,
-    droppedEventsCount: 0,
-    droppedLinksCount: 0,
-  };
-}
+import { span } from './spans.js';
 
 type Mode = 'ok' | 'fail' | 'hang';
 function exporter() {
