@@ -1,0 +1,47 @@
+export { SloError, type SloErrorCode } from './errors.js';
+export {
+  burnRateSeries,
+  eventExpressions,
+  leMatcher,
+  recordedSeriesCount,
+  SLO_ALERTS,
+  SLO_SERIES,
+  type SloRule,
+  type SloRuleGroup,
+  sloRuleFile,
+  sloRuleGroup,
+} from './rules.js';
+export { type Matcher, parseSelector, type Selector } from './selector.js';
+export {
+  type AlertingSpec,
+  type BatchSli,
+  type BooleanSli,
+  BURN_TIERS,
+  BURN_WINDOWS,
+  type BurnWindow,
+  burnFactor,
+  type DefineSlosOptions,
+  defineSlos,
+  KNOWN_HISTOGRAMS,
+  type LatencySli,
+  parseObjective,
+  type RatioSli,
+  type ResolvedAlert,
+  type ResolvedSli,
+  type SimpleAlertSpec,
+  SLO_WINDOWS,
+  type SliSpec,
+  type Slo,
+  type SloSpec,
+  type SloWindow,
+  type TierSpec,
+  validateSlos,
+} from './spec.js';
+export {
+  detectionMinutes,
+  type SloPromtoolTest,
+  sloTestFile,
+  sloTests,
+  type TestSeries,
+  testSeriesPlan,
+} from './tests.js';
