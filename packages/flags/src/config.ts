@@ -37,7 +37,8 @@ export interface FlagFile {
 /** The outcome of reading a flag file's text. */
 export type ParsedFile = { ok: true; file: FlagFile; warnings: string[] } | { ok: false; issues: string[] };
 
-const ids = z.array(z.string().min(1).max(200)).max(10_000);
+// Numeric ids are written unquoted in YAML (`users: [7]`); they match the context's numbers and strings alike.
+const ids = z.array(z.union([z.string().min(1).max(200), z.number().int().transform(String)])).max(10_000);
 const variant = z
   .string()
   .min(1)
@@ -98,7 +99,7 @@ function entrySchema(decl: FlagDeclaration, entry: unknown) {
 export function parseText(text: string): { ok: true; value: unknown } | { ok: false; issues: string[] } {
   try {
     // maxAliasCount bounds alias expansion ("billion laughs"); the file is operator input.
-    return { ok: true, value: parseYaml(text, { maxAliasCount: 100, prettyErrors: false }) };
+    return { ok: true, value: parseYaml(text, { maxAliasCount: 100, prettyErrors: true }) };
   } catch (err) {
     const e = err as { message?: string; linePos?: { line: number; col: number }[] };
     const pos = e.linePos?.[0];

@@ -1,4 +1,4 @@
-import { type FSWatcher, stat, watch } from 'node:fs';
+import { type FSWatcher, stat, statSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** A running watch; `close()` releases the watcher and the timer. */
@@ -53,14 +53,19 @@ export function watchFile(path: string, pollIntervalMs: number, onChange: () => 
       if (closed) return;
       startWatcher();
       const next = err ? `missing:${err.code}` : `${s.ino}:${s.size}:${s.mtimeMs}`;
-      if (identity !== '' && next !== identity) schedule();
+      if (next !== identity) schedule();
       identity = next;
     });
   }, pollIntervalMs);
   poll.unref();
-  stat(path, (err, s) => {
-    if (identity === '') identity = err ? `missing:${err.code}` : `${s.ino}:${s.size}:${s.mtimeMs}`;
-  });
+  // Synchronously, right after the first (synchronous) read: an asynchronous first stat could
+  // already see a newer file and then never report it.
+  try {
+    const s = statSync(path);
+    identity = `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch (err) {
+    identity = `missing:${(err as NodeJS.ErrnoException).code}`;
+  }
   startWatcher();
 
   return {
