@@ -1,4 +1,37 @@
+export {
+  type CounterRegistry,
+  createErrorBudget,
+  type ErrorBudget,
+  type ErrorBudgetHealthCheck,
+  type ErrorBudgetOptions,
+  type ErrorBudgetStatus,
+  type EventTotals,
+  histogramTotals,
+} from './budget.js';
+export {
+  type SloDashboardOptions,
+  type SloDashboardQuery,
+  sloDashboard,
+  sloDashboardQueries,
+} from './dashboard.js';
 export { SloError, type SloErrorCode } from './errors.js';
+export { loadSloFiles, validateSloFiles } from './load.js';
+export { fromOpenSlo, type OpenSloDocument, toOpenSlo } from './openslo.js';
+export {
+  type RenderedSlos,
+  type RenderSlosOptions,
+  renderSlos,
+  type SloMixin,
+  sloMixin,
+  toYaml,
+} from './render.js';
+export {
+  formatReport,
+  type SloReport,
+  type SloReportOptions,
+  type SloReportRow,
+  sloReport,
+} from './report.js';
 export {
   burnRateSeries,
   eventExpressions,

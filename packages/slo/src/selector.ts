@@ -30,7 +30,7 @@ export function parseSelector(text: string): Selector | string {
   const top = tree.topNode.firstChild;
   if (error || !top) return 'a PromQL vector selector that parses';
   if (top.name !== 'VectorSelector' || top.nextSibling) {
-    return `a plain vector selector (metric{label="value"}), not a ${top.name === 'MatrixSelector' ? 'range' : 'expression'}`;
+    return `a plain vector selector (metric{label="value"}), not ${top.name === 'MatrixSelector' ? 'a range' : 'an expression'}`;
   }
   const selector: Selector = { matchers: [] };
   const ident = top.getChild('Identifier');

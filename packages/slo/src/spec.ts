@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { describeValue, formatIssues, SloError } from './errors.js';
 import { clean, formatNumber } from './numbers.js';
 import { type Matcher, parseSelector, type Selector } from './selector.js';
+import { testSeriesPlan } from './tests.js';
 
 /** The rolling periods an SLO can be measured over. */
 export const SLO_WINDOWS = ['7d', '28d', '30d'] as const;
@@ -218,6 +219,8 @@ export interface DefineSlosOptions {
   histograms?: Readonly<Record<string, readonly number[]>>;
   /** Prefix of every problem line (the file name, for the loaders). */
   source?: string;
+  /** Per-spec prefixes (the file each spec came from); win over `source`. */
+  sources?: readonly (string | undefined)[];
 }
 
 const ID = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
@@ -552,26 +555,44 @@ export function validateSlos(
 ): { ok: true; slos: Slo[] } | { ok: false; issues: string[] } {
   const issues: string[] = [];
   const slos: Slo[] = [];
-  const seen = new Map<string, number>();
-  const prefix = options.source ? `${options.source}: ` : '';
+  const seen = new Map<string, string>();
   specs.forEach((raw, i) => {
+    const source = options.sources?.[i] ?? options.source;
+    const prefix = source ? `${source}: ` : '';
     const rawId = (raw as { id?: unknown } | null)?.id;
     const where = `${prefix}${typeof rawId === 'string' && rawId ? rawId : `slos[${i}]`}: `;
-    const parsed = sloSchema.safeParse(raw);
-    if (!parsed.success) {
-      for (const line of formatIssues(parsed.error, raw)) issues.push(where + line);
-      return;
+    if (typeof rawId === 'string') {
+      if (seen.has(rawId)) {
+        issues.push(
+          `${where}id: expected a unique SLO id, received ${describeValue(rawId)} (also ${seen.get(rawId)})`,
+        );
+      } else seen.set(rawId, source ? `in ${source}` : `slos[${i}]`);
     }
-    const spec = parsed.data as SloSpec;
+    const parsed = sloSchema.safeParse(raw);
+    const shape = parsed.success ? [] : formatIssues(parsed.error, raw);
+    // The checks beyond the shape (objective range, selectors, buckets, tiers) run even when the
+    // shape is wrong elsewhere, so one pass lists every problem; a field the shape check already
+    // reported is not reported twice, and a spec too broken to read only gets the shape lines.
     const own: string[] = [];
-    const slo = resolveOne(spec, options, own);
-    for (const line of own) issues.push(where + line);
-    const key = `${spec.id}`;
-    if (seen.has(key)) {
-      issues.push(
-        `${where}id: expected a unique SLO id, received ${describeValue(spec.id)} (also slos[${seen.get(key)}])`,
-      );
-    } else seen.set(key, i);
+    let slo: Slo | undefined;
+    try {
+      slo = resolveOne((parsed.success ? parsed.data : raw) as SloSpec, options, own);
+    } catch {
+      slo = undefined;
+    }
+    const reported = shape.map((l) => l.slice(0, l.indexOf(':')));
+    const extra = own.filter((l) => !reported.some((p) => l.startsWith(`${p}:`) || l.startsWith(`${p}.`)));
+    if (slo && slo.sli.kind !== 'batch' && extra.length === 0) {
+      try {
+        testSeriesPlan(slo);
+      } catch (err) {
+        extra.push(
+          `sli.testLabels: expected labels for the generated tests, received none that fit (${(err as Error).message})`,
+        );
+      }
+    }
+    for (const line of [...shape, ...extra]) issues.push(where + line);
+    if (!parsed.success) return;
     if (slo && own.length === 0) slos.push(slo);
   });
   return issues.length > 0 ? { ok: false, issues } : { ok: true, slos };
