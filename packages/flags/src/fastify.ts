@@ -7,7 +7,6 @@ import { type FlagsAdminOptions, registerAdmin } from './admin.js';
 import { type ContextHolder, contextStorage, type FlagsContext } from './context.js';
 import { FlagsError, formatIssues } from './errors.js';
 import { type Flags, internalsOf } from './flags.js';
-import type { FlagRegistry } from './registry.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,9 +16,9 @@ declare module 'fastify' {
 }
 
 /** Options of the {@link immoFlags} Fastify plugin. */
-export interface ImmoFlagsPluginOptions<R extends FlagRegistry = FlagRegistry> {
+export interface ImmoFlagsPluginOptions {
   /** The flags from `createFlags()`. */
-  flags: Flags<R>;
+  flags: Flags;
   /**
    * Builds the evaluation context of a request, called at most once per request, on the first
    * evaluation that needs it (so after your authentication hooks ran). Take ids from what you

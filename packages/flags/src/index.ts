@@ -45,5 +45,6 @@ export {
   type KillSwitchKey,
   type PermissionFlagDeclaration,
   type TemporaryFlagDeclaration,
+  type Widen,
 } from './registry.js';
 export type { FlagsMetricsRegistry } from './telemetry.js';

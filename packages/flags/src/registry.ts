@@ -93,6 +93,22 @@ export type FlagKeyOfType<R extends FlagRegistry, V extends FlagValueType> = {
 export type KillSwitchKey<R extends FlagRegistry> = {
   [K in FlagKey<R>]: R['flags'][K]['type'] extends 'kill-switch' ? K : never;
 }[FlagKey<R>];
+/**
+ * A declared default's type widened to what the flag can hold: literals become their primitive
+ * types and tuples arrays (`const` type parameters keep `1000` and `['csv']` otherwise).
+ */
+export type Widen<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends readonly (infer U)[]
+        ? readonly Widen<U>[]
+        : T extends object
+          ? { readonly [K in keyof T]: Widen<T[K]> }
+          : T;
+
 /** The value type a flag of the registry evaluates to. */
 export type FlagValue<
   R extends FlagRegistry,
@@ -103,7 +119,7 @@ export type FlagValue<
     ? string
     : R['flags'][K]['valueType'] extends 'number'
       ? number
-      : R['flags'][K]['default'];
+      : Widen<R['flags'][K]['default']>;
 
 /** True for a {@link FlagRegistry} from any copy of this package. */
 export function isFlagRegistry(v: unknown): v is FlagRegistry {

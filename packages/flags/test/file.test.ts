@@ -62,7 +62,7 @@ describe('the flag file', () => {
   it('reports a YAML syntax error with its line, and answers PARSE_ERROR with the defaults when no good file was ever read', () => {
     const { ff, records } = setup('flags:\n  billing-batch-size: [1,\n');
     const line = records.find((r) => r.obj.code === 'IMMO_FLAGS_INVALID_FILE');
-    expect((line?.obj.issues as string[])[0]).toMatch(
+    expect((line?.obj.issues as string[] | undefined)?.[0]).toMatch(
       /^line \d+, column \d+: expected valid YAML or JSON, received a syntax error/,
     );
     expect(ff.details('billing-batch-size')).toMatchObject({

@@ -109,7 +109,7 @@ describe('the OpenFeature provider (real @openfeature/server-sdk)', () => {
     });
     writeFileSync(file, 'flags:\n  billing-batch-size: 500\n');
     await waitFor(() => seen.length > 0, 1000);
-    expect(seen[0]?.flagsChanged?.sort()).toEqual([
+    expect([...((seen[0]?.flagsChanged as string[] | undefined) ?? [])].sort()).toEqual([
       'billing-batch-size',
       'checkout-button-experiment',
       'reports-export-permission',
