@@ -175,8 +175,11 @@ export function exampleLabels(
   if (!selects(selector, metric, labels)) return undefined;
   if (avoid && selects(avoid, metric, labels)) {
     // Make the series miss `avoid` by changing one label `avoid` constrains.
-    for (const m of avoid.matchers) {
-      if (m.name in overrides) continue;
+    // Labels the caller fixed are tried last: they usually name the series both sides share.
+    const order = [...avoid.matchers].sort(
+      (a, b) => Number(a.name in overrides) - Number(b.name in overrides),
+    );
+    for (const m of order) {
       const guesses = [...CANDIDATES, ...(m.op === '!~' || m.op === '!=' ? guessFromRegex(m.value) : [])];
       for (const g of guesses) {
         const tried = { ...labels, [m.name]: g };
