@@ -223,7 +223,11 @@ export interface CounterRegistry {
   getSingleMetric(name: string):
     | {
         get(): Promise<{
-          values: Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
+          values: Array<{
+            value: number;
+            labels: Partial<Record<string, string | number>>;
+            metricName?: string;
+          }>;
         }>;
       }
     | undefined;
@@ -242,7 +246,7 @@ export interface CounterRegistry {
 export function histogramTotals(
   registry: CounterRegistry,
   metric: string,
-  isBad: (labels: Record<string, string | number>) => boolean,
+  isBad: (labels: Partial<Record<string, string | number>>) => boolean,
 ): () => Promise<EventTotals> {
   return async () => {
     const m = registry.getSingleMetric(metric);

@@ -18,8 +18,8 @@ const USAGE = `Usage:
       dashboards/immo-slo.json (and openslo.yaml).
   immo-slo test <file...> [--promtool <path>] [--json]
       Generates every SLO's promtool tests and runs them, one promtool per SLO against its own rule
-      group (promtool from --promtool, $PROMTOOL or PATH). Exit 1 when a test fails.
-  immo-slo report <file...> --prometheus <url> [--json] [--time <ISO time>]
+      group (promtool from --promtool, $IMMO_SLO_PROMTOOL or PATH). Exit 1 when a test fails.
+  immo-slo report <file...> --prometheus <url> [--json] [--time <ISO time>]   (or $IMMO_SLO_PROMETHEUS_URL)
       Compliance and error budget remaining per SLO over its period, from the recorded series.`;
 
 const run = promisify(execFile);
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   }
   if (command === 'test') {
     const promtool =
-      typeof values.promtool === 'string' ? values.promtool : (process.env.PROMTOOL ?? 'promtool');
+      typeof values.promtool === 'string' ? values.promtool : (process.env.IMMO_SLO_PROMTOOL ?? 'promtool');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'immo-slo-test-'));
     try {
       const { files } = renderSlos(slos, {});
@@ -170,10 +170,12 @@ async function main(): Promise<void> {
     }
     return;
   }
-  if (typeof values.prometheus !== 'string') fail(2, ['immo-slo report: --prometheus <url> is required']);
+  const prometheus =
+    typeof values.prometheus === 'string' ? values.prometheus : process.env.IMMO_SLO_PROMETHEUS_URL;
+  if (!prometheus) fail(2, ['immo-slo report: --prometheus <url> (or IMMO_SLO_PROMETHEUS_URL) is required']);
   const time = typeof values.time === 'string' ? new Date(values.time) : undefined;
   if (time && Number.isNaN(time.getTime())) fail(2, [`immo-slo report: --time: not a time: ${values.time}`]);
-  const report = await sloReport(slos, { prometheus: values.prometheus, ...(time ? { time } : {}) });
+  const report = await sloReport(slos, { prometheus, ...(time ? { time } : {}) });
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
 }
 

@@ -102,7 +102,7 @@ describe('validation', () => {
   });
 
   it('checks latency thresholds against the @immo/metrics buckets, or the service’s own', () => {
-    const { buckets: _, ...sli } = latency.sli as { buckets: number[] };
+    const { buckets: _, ...sli } = latency.sli as unknown as { buckets: number[] };
     const spec = { ...latency, sli } as SloSpec;
     expect(issues([spec])[0]).toMatch(
       /sli.threshold: expected a bucket boundary of http_server_request_duration_seconds \(0.005, .*10\), received 2/,
