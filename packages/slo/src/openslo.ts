@@ -140,7 +140,7 @@ export function fromOpenSlo(doc: unknown): SloSpec | string[] {
     expect('spec.budgetingMethod', '"Occurrences" (Timeslices is not supported)', method);
   const windows = get(doc, 'spec', 'timeWindow');
   const w = Array.isArray(windows) && windows.length === 1 ? (windows[0] as Loose) : undefined;
-  if (!w || w.isRolling !== true) {
+  if (w?.isRolling !== true) {
     expect('spec.timeWindow', 'one rolling window ({ duration: 30d, isRolling: true })', windows);
   }
   const objectives = get(doc, 'spec', 'objectives');
