@@ -235,6 +235,24 @@ export function recordJobRun(
 }
 
 /**
+ * Declares jobs so that their `immo_job_duration_seconds{job,outcome}` series exist at 0 from
+ * start-up. Without it a job's first run after a restart creates its series already at 1, which
+ * `increase()` cannot see — and a batch-job SLO (`@immo/slo`) would miss that run.
+ *
+ * @example
+ * ```ts
+ * declareJobs(['billing_run']);
+ * ```
+ */
+export function declareJobs(jobs: readonly string[], options: HelperOptions = {}): void {
+  const m = jobMetrics(options.metrics ?? getMetrics());
+  for (const job of jobs) {
+    m.duration.bind({ job, outcome: 'success' });
+    m.duration.bind({ job, outcome: 'failure' });
+  }
+}
+
+/**
  * Runs `fn` and records its duration and outcome in `immo_job_duration_seconds{job,outcome}`,
  * and on success `immo_job_last_success_timestamp_seconds{job}`. Returns what `fn` returns and
  * rethrows what it throws.

@@ -1,6 +1,7 @@
 export { MetricDefinitionError, type MetricsErrorCode, MetricsOptionsError } from './errors.js';
 export { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './format.js';
 export {
+  declareJobs,
   declareSecurityEventTypes,
   type HelperOptions,
   JOB_DURATION_BUCKETS,

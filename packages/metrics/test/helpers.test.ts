@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  declareJobs,
   declareSecurityEventTypes,
   recordBackupSuccess,
   recordSecurityEvent,
@@ -35,6 +36,23 @@ describe('backups', () => {
     expect(
       metricValue('immo_backup_last_success_timestamp_seconds', { backup: 'pg-nightly' }, { metrics }),
     ).toBe(1767323045);
+  });
+});
+
+describe('declareJobs', () => {
+  it('exports both outcomes of a job at 0 before its first run, so increase() sees that run', async () => {
+    const metrics = createTestMetrics();
+    declareJobs(['billing_run'], { metrics });
+    const text = await scrape(undefined, { metrics });
+    for (const outcome of ['success', 'failure']) {
+      expect(text).toContain(
+        `immo_job_duration_seconds_count{service="test",version="0.0.0",job="billing_run",outcome="${outcome}"} 0\n`,
+      );
+    }
+    await timeJob('billing_run', async () => 1, { metrics });
+    expect(
+      histogramCount('immo_job_duration_seconds', { job: 'billing_run', outcome: 'success' }, { metrics }),
+    ).toBe(1);
   });
 });
 

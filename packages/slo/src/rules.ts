@@ -150,12 +150,10 @@ function alertLabels(
   };
 }
 
-function annotations(slo: Slo, summary: string, description: string): Record<string, string> {
-  return {
-    summary,
-    description,
-    ...(slo.alerting.runbookUrl ? { runbook_url: slo.alerting.runbookUrl } : {}),
-  };
+function annotations(slo: Slo, alert: string, summary: string, description: string): Record<string, string> {
+  const url = slo.alerting.runbookUrl;
+  // `{alert}` in the URL: one runbook per alert (docs/runbooks/SLOFastBurn.md), the usual layout.
+  return { summary, description, ...(url ? { runbook_url: url.replaceAll('{alert}', alert) } : {}) };
 }
 
 function objectiveText(slo: Slo): string {
@@ -185,6 +183,7 @@ function burnAlert(slo: Slo, tier: 'fast' | 'slow', alert: ResolvedAlert): SloRu
     labels: alertLabels(slo, alert, { burn_tier: tier }),
     annotations: annotations(
       slo,
+      SLO_ALERTS[tier],
       `{{ $labels.service }}: the {{ $labels.slo }} SLO burns its error budget ${tier === 'fast' ? 'fast' : 'steadily'}`,
       `{{ $labels.slo }} (${objectiveText(slo)}) burns its error budget at a rate that spends ${shares} (${tier} tier). ${tier === 'fast' ? 'Users are affected now.' : 'Left alone, the budget runs out before the period ends.'}`,
     ),
@@ -261,6 +260,7 @@ export function sloRuleGroup(slo: Slo): SloRuleGroup {
       labels: alertLabels(slo, a.absent),
       annotations: annotations(
         slo,
+        SLO_ALERTS.absent,
         '{{ $labels.service }}: the {{ $labels.slo }} SLO has no data',
         `The SLI of {{ $labels.slo }} (${objectiveText(slo)}) has no series: the service is not scraped or its metrics changed. Burn-rate alerts cannot fire while it lasts.`,
       ),
@@ -276,6 +276,7 @@ export function sloRuleGroup(slo: Slo): SloRuleGroup {
         labels: alertLabels(slo, a.lateOrFailed, { job: sli.job }),
         annotations: annotations(
           slo,
+          SLO_ALERTS.lateOrFailed,
           `${slo.service}: a ${sli.job} run failed or missed its deadline`,
           `A ${sli.job} run in the last hour failed or took longer than ${formatMs(sli.deadlineSeconds * 1000)} (SLO ${slo.id}, ${objectiveText(slo)}).`,
         ),
@@ -295,6 +296,7 @@ export function sloRuleGroup(slo: Slo): SloRuleGroup {
         labels: alertLabels(slo, a.noSuccess, { job: sli.job }),
         annotations: annotations(
           slo,
+          SLO_ALERTS.noSuccess,
           `${slo.service}: no successful ${sli.job} run for ${range}`,
           `${sli.job} is expected every ${formatMs(sli.everyMs)} and must finish within ${formatMs(sli.deadlineSeconds * 1000)}; no run succeeded in the last ${range} (SLO ${slo.id}).`,
         ),

@@ -11,7 +11,7 @@ export const availability: SloSpec = {
     bad: 'http_server_request_duration_seconds_count{service="api", http_response_status_code=~"5.."}',
     total: 'http_server_request_duration_seconds_count{service="api"}',
   },
-  alerting: { runbookUrl: 'https://runbooks.example/slo.md' },
+  alerting: { runbookUrl: 'https://runbooks.example/{alert}.md' },
 };
 
 export const latency: SloSpec = {
