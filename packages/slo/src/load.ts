@@ -32,7 +32,9 @@ function collect(doc: unknown, file: string, into: Collected): void {
   }
   if (Array.isArray(doc)) {
     for (const d of doc) {
-      into.specs.push(d);
+      // A module may export the result of defineSlos(): its specs are what gets validated again.
+      const resolved = typeof d === 'object' && d !== null && 'spec' in d && 'budget' in d;
+      into.specs.push(resolved ? (d as { spec: unknown }).spec : d);
       into.sources.push(file);
     }
     return;
@@ -108,7 +110,7 @@ async function collectFile(file: string, into: Collected): Promise<void> {
 
 /**
  * Loads SLO specs from YAML, JSON (our format or OpenSLO v1 `kind: SLO`, several documents per file)
- * or JavaScript modules exporting `slos` (or a default export), and validates them all together
+ * or JavaScript modules exporting `slos` (specs or `defineSlos()`'s result; or a default export), and validates them all together
  * (ids unique across files). Never throws: returns the SLOs or every problem, each line starting
  * with its file and SLO id.
  *

@@ -111,7 +111,10 @@ describe('loading files', () => {
       'b.yaml',
       `${YAML.stringify([latency])}---\n${YAML.stringify(toOpenSlo(defineSlos([goodRatio])[0]!))}---\n${YAML.stringify({ apiVersion: 'openslo/v1', kind: 'Service', metadata: { name: 'shop' } })}`,
     );
-    const m = file('slos.mjs', `export const slos = ${JSON.stringify([billing])};`);
+    const m = file(
+      'slos.mjs',
+      `import { defineSlos } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};\nexport const slos = defineSlos(${JSON.stringify([billing])});`,
+    );
     const slos = await loadSloFiles([a, b, m]);
     expect(slos.map((s) => s.id)).toEqual([
       'api-availability',
