@@ -1,3 +1,5 @@
+import { createFlags, type Flags } from '@immo/flags';
+import { immoFlags } from '@immo/flags/fastify';
 import { createHealth, type Health, pgCheck } from '@immo/health';
 import { immoHealth } from '@immo/health/fastify';
 import type { ImmoLogger } from '@immo/logger';
@@ -12,10 +14,11 @@ import {
 import { immoMetrics } from '@immo/metrics/fastify';
 import { getTracing, registerTracingMetrics } from '@immo/tracing';
 import { immoTracing } from '@immo/tracing/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { exportBackupAge } from './backups.js';
 import { waitForBillingRuns } from './billing.js';
+import { flags as registry } from './flags.js';
 import { registerRoutes } from './routes.js';
 
 /** The service's latency SLO threshold (p99 < 2 s in the rollout plan) must be a bucket boundary. */
@@ -33,11 +36,35 @@ export interface AppOptions {
   metricsRoute?: boolean | { port: number; host?: string };
   /** How often the last successful backup is read for `immo_backup_last_success_timestamp_seconds`. @default 30000 */
   backupAgeRefreshMs?: number;
+  /**
+   * The feature flags; closed (file watcher stopped) when the app closes.
+   * @default createFlags(registry, { metrics, logger }): the flag file from `IMMO_FLAGS_FILE`,
+   * `IMMO_FLAGS_<KEY>` overrides, read by @immo/flags from the environment
+   */
+  flags?: Flags<typeof registry>;
+  /**
+   * Operator name → SHA-256 hex of the operator's token (`FLAGS_ADMIN_TOKENS`): turns on
+   * `/admin/flags` (flag state, kill-switch flips). @default no admin routes
+   */
+  flagsAdminTokens?: Record<string, string>;
 }
 
 /**
- * Builds the reference service: @immo/logger, @immo/metrics, @immo/health and @immo/tracing
- * registered in that order (the logger first so the others log through it; health after metrics so
+ * The evaluation context of a request: the organisation from the path of the `/api/orgs/:id/…`
+ * routes, where the router matched it (other routes' `:id` is a property or a run). Never from
+ * headers such as `x-org-id`: a client sends whatever it likes there, and would pick its own flags
+ * (or escape a kill switch aimed at its organisation).
+ */
+export function flagsContext(request: FastifyRequest) {
+  if (!request.routeOptions.url?.startsWith('/api/orgs/:id')) return undefined;
+  const orgId = (request.params as { id?: string }).id;
+  return orgId === undefined ? undefined : { targetingKey: orgId, orgId };
+}
+
+/**
+ * Builds the reference service: @immo/logger, @immo/metrics, @immo/flags, @immo/health and
+ * @immo/tracing registered in that order (the logger first so the others log through it; flags
+ * after metrics so the admin routes are counted like any other; health after metrics so
  * its shutdown drains requests the metrics plugin is still counting; tracing last so its telemetry
  * flush runs right after the drain), then the routes. Tracing itself is set up before the app is
  * imported, by `node --import @immo/tracing/register` (see main.ts).
@@ -49,7 +76,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     options.health ??
     createHealth({ service: 'sample-app', checks: [pgCheck(pool, { timeoutMs: 1_000 })], logger, metrics });
 
+  const flags = options.flags ?? createFlags(registry, { metrics, logger });
+
   const app = Fastify(loggerServerOptions(logger));
+  app.addHook('onClose', async () => flags.close());
   await app.register(immoLogger);
 
   const route = options.metricsRoute ?? true;
@@ -57,6 +87,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics,
     buckets: REQUEST_DURATION_BUCKETS,
     exposeRoute: route === false ? false : route === true ? true : { port: route.port, host: route.host },
+  });
+  await app.register(immoFlags, {
+    flags,
+    context: flagsContext,
+    admin: options.flagsAdminTokens === undefined ? false : { tokens: options.flagsAdminTokens },
   });
   // Query durations by operation and the pool's usage; undone when the app closes, so a test that
   // builds several apps in one process does not count into a closed pool.
@@ -75,6 +110,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const tracing = getTracing();
   if (tracing !== undefined) registerTracingMetrics(metrics, tracing);
 
-  registerRoutes(app, pool, logger);
+  registerRoutes(app, pool, logger, flags);
   return app;
 }

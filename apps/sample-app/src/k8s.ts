@@ -14,6 +14,18 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export const RUNBOOKS = 'https://github.com/immoflowme/immo-toolkit/blob/main/docs/runbooks';
 
 /**
+ * The flag file of one environment (the `sample-app-flags` ConfigMap, mounted read-only; the app
+ * reads it from `IMMO_FLAGS_FILE` and applies a change within a second). The kill switch is here so
+ * an operator flips it fleet-wide with one edit; check an edit with
+ * `immo-flags check flags.yaml --registry dist/flags.js`.
+ */
+function flagFile(ibanChecksum: boolean): string {
+  return ['flags:', '  billing-run-kill-switch: false', `  payments-iban-checksum: ${ibanChecksum}`, ''].join(
+    '\n',
+  );
+}
+
+/**
  * The sample service's deployment, one definition for staging and production. Shutdown timing: a
  * 5 s preStop sleep covers endpoint propagation (the app's own propagation delay is set to 0), the
  * app has 25 s to drain, finish billing runs and flush telemetry (tracing flushes within 5 s), and
@@ -31,7 +43,10 @@ export const service = defineService({
   secretEnv: {
     DATABASE_URL: { secretName: 'sample-app-db', key: 'url' },
     SENTRY_DSN: { secretName: 'sample-app-sentry', key: 'dsn', optional: true },
+    // `name:sha256hex,…` from `immo-flags token <name>`; without the Secret there is no /admin/flags.
+    FLAGS_ADMIN_TOKENS: { secretName: 'sample-app-flags-admin', key: 'tokens', optional: true },
   },
+  flags: { files: { 'flags.yaml': flagFile(false) } },
   tracing: { otlpEndpoint: 'http://otel-collector.observability.svc:4318' },
   monitoring: { interval: '30s', labels: { release: 'kube-prometheus-stack' } },
   networkPolicy: {
@@ -53,6 +68,8 @@ export const service = defineService({
       autoscaling: { minReplicas: 2, maxReplicas: 3 },
       resources: { cpuRequest: '100m', memoryRequest: '192Mi', memoryLimit: '384Mi' },
       tracing: { sampleRatio: 1 },
+      // The new IBAN check is on in staging first.
+      flags: { files: { 'flags.yaml': flagFile(true) } },
     },
     production: {
       ingress: { host: 'sample-app.immo.example', tlsSecretName: 'sample-app-tls' },

@@ -1,16 +1,20 @@
+import { createFlags } from '@immo/flags';
 import { createHealth, pgCheck } from '@immo/health';
 import { createLogger, flush } from '@immo/logger';
 import { initMetrics } from '@immo/metrics';
 import { getTracing, initTracing } from '@immo/tracing';
 import { initSentry } from '@immo/tracing/sentry';
+import { OpenFeature } from '@openfeature/server-sdk';
 import { buildApp } from './app.js';
 import { readConfig } from './config.js';
 import { createPool, migrate } from './db.js';
+import { flags as registry } from './flags.js';
 
 /**
  * The server entry: `HOST` (default 127.0.0.1; 0.0.0.0 in a container), `PORT`, `DATABASE_URL`,
  * `LOG_LEVEL` and `METRICS_PORT` (a separate /metrics listener) from the environment; tracing from
- * `OTEL_*`/`IMMO_TRACING_*` and Sentry from `SENTRY_DSN` (both optional). Without
+ * `OTEL_*`/`IMMO_TRACING_*` and Sentry from `SENTRY_DSN` (both optional); feature flags from
+ * `IMMO_FLAGS_FILE`/`IMMO_FLAGS_<KEY>` and the admin endpoint from `FLAGS_ADMIN_TOKENS`. Without
  * `DATABASE_URL` it refuses to start: `dev.js` (the quick start) provides an embedded database.
  */
 export async function main(
@@ -48,6 +52,12 @@ export async function main(
   if (hooks.onShutdown) health.onShutdown('embedded database', hooks.onShutdown);
   health.onShutdown('pg pool', () => pool.end());
 
+  // The flags (file from IMMO_FLAGS_FILE) also serve the standard OpenFeature SDK, so code that
+  // only knows `OpenFeature.getClient()` gets the same answers and telemetry.
+  const flags = createFlags(registry, { metrics, logger, env });
+  await OpenFeature.setProviderAndWait(flags.provider());
+  health.onShutdown('openfeature', () => OpenFeature.close());
+
   // Start-up work: the schema. The startup probe passes once the server listens.
   await migrate(pool);
   const app = await buildApp({
@@ -55,6 +65,8 @@ export async function main(
     pool,
     health,
     metrics,
+    flags,
+    flagsAdminTokens: config.FLAGS_ADMIN_TOKENS,
     metricsRoute: config.METRICS_PORT === undefined ? true : { port: config.METRICS_PORT, host: config.HOST },
   });
   await app.listen({ host: config.HOST, port: config.PORT });

@@ -1,16 +1,28 @@
+import type { Flags } from '@immo/flags';
 import type { ImmoLogger } from '@immo/logger';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { getBillingRun, startBillingRun } from './billing.js';
+import type { flags as registry } from './flags.js';
+import { isValidIban } from './iban.js';
 
 const id = { type: 'string', pattern: '^[0-9]{1,12}$' } as const;
 const notFound = {
   type: 'object',
   properties: { error: { type: 'string' }, request_id: { type: 'string' } },
 } as const;
+const refused = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' }, request_id: { type: 'string' } },
+} as const;
 
 /** The service's JSON API over PostgreSQL. Every query is parameterised. */
-export function registerRoutes(app: FastifyInstance, pool: pg.Pool, logger: ImmoLogger): void {
+export function registerRoutes(
+  app: FastifyInstance,
+  pool: pg.Pool,
+  logger: ImmoLogger,
+  flags: Flags<typeof registry>,
+): void {
   app.get<{ Params: { id: string } }>(
     '/api/orgs/:id',
     {
@@ -108,9 +120,18 @@ export function registerRoutes(app: FastifyInstance, pool: pg.Pool, logger: Immo
           },
           required: ['payer_iban', 'amount', 'reference'],
         },
+        response: { 422: refused },
       },
     },
     async (request, reply) => {
+      // Release flag: the checksum is new; until it is rolled out, a typo is caught by the bank.
+      if (flags.boolean('payments-iban-checksum') && !isValidIban(request.body.payer_iban)) {
+        return reply.code(422).send({
+          error: 'invalid_iban',
+          message: 'payer_iban is not a valid IBAN (checksum)',
+          request_id: request.id,
+        });
+      }
       // The IBAN and anything PII-like in the reference are redacted by @immo/logger before writing.
       request.log.info({ payment: request.body }, `payment received from ${request.body.payer_iban}`);
       return reply.code(202).send({ status: 'accepted', request_id: request.id });
@@ -149,10 +170,20 @@ export function registerRoutes(app: FastifyInstance, pool: pg.Pool, logger: Immo
             },
           },
           404: notFound,
+          503: refused,
         },
       },
     },
     async (request, reply) => {
+      // Evaluated with the request's context (the org from the path, see flagsContext in app.ts),
+      // so the flag file can switch runs off for one organisation as well as for all.
+      if (flags.isKilled('billing-run-kill-switch')) {
+        return reply.code(503).send({
+          error: 'feature_disabled',
+          message: 'Billing runs are switched off by the billing-run-kill-switch',
+          request_id: request.id,
+        });
+      }
       const org = await pool.query('SELECT 1 FROM organizations WHERE id = $1', [request.params.id]);
       if (org.rowCount === 0) return reply.code(404).send({ error: 'not_found', request_id: request.id });
       const period = request.body?.period ?? new Date().toISOString().slice(0, 7);

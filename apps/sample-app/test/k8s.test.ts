@@ -48,7 +48,7 @@ describe('the sample app manifests', () => {
       promtool: tools.path('promtool'),
     });
     expect(result.findings.map(formatFinding)).toEqual([]);
-    expect(result.objects).toBe(23);
+    expect(result.objects).toBe(25);
   });
 
   it.skipIf(!tools.ok)('pass the CI gate as a user runs it: immo-k8s verify apps/sample-app/k8s', () => {
@@ -62,7 +62,7 @@ describe('the sample app manifests', () => {
         encoding: 'utf8',
       },
     );
-    expect(out).toBe('immo-k8s verify: 23 objects in 23 files, 0 error(s), 0 warning(s)\n');
+    expect(out).toBe('immo-k8s verify: 25 objects in 25 files, 0 error(s), 0 warning(s)\n');
   });
 
   it.skipIf(!tools.ok)(
