@@ -4,14 +4,9 @@ import { createHealth, type Health, pgCheck } from '@immo/health';
 import { immoHealth } from '@immo/health/fastify';
 import type { ImmoLogger } from '@immo/logger';
 import { immoLogger, loggerServerOptions } from '@immo/logger/fastify';
-import {
-  addBuckets,
-  getMetrics,
-  HTTP_SERVER_DURATION_BUCKETS,
-  instrumentPg,
-  type Metrics,
-} from '@immo/metrics';
+import { declareJobs, getMetrics, instrumentPg, type Metrics } from '@immo/metrics';
 import { immoMetrics } from '@immo/metrics/fastify';
+import { createErrorBudget, histogramTotals } from '@immo/slo';
 import { getTracing, registerTracingMetrics } from '@immo/tracing';
 import { immoTracing } from '@immo/tracing/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -20,9 +15,9 @@ import { exportBackupAge } from './backups.js';
 import { waitForBillingRuns } from './billing.js';
 import { flags as registry } from './flags.js';
 import { registerRoutes } from './routes.js';
+import { REQUEST_DURATION_BUCKETS, SLO_JOBS, slos } from './slos.js';
 
-/** The service's latency SLO threshold (p99 < 2 s in the rollout plan) must be a bucket boundary. */
-export const REQUEST_DURATION_BUCKETS: readonly number[] = addBuckets(HTTP_SERVER_DURATION_BUCKETS, [2]);
+export { REQUEST_DURATION_BUCKETS } from './slos.js';
 
 /** What {@link buildApp} needs; tests pass in-memory or test instances, the server entry real ones. */
 export interface AppOptions {
@@ -88,6 +83,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     buckets: REQUEST_DURATION_BUCKETS,
     exposeRoute: route === false ? false : route === true ? true : { port: route.port, host: route.host },
   });
+  // The billing run's series exist at 0 from start-up, so the batch SLO's increase() sees the first run.
+  declareJobs(SLO_JOBS, { metrics });
+  // The availability SLO's budget as this pod sees it over the last hour: `warn` on /health/ready
+  // while it burns fast, never `fail` (a spent budget is no reason to take a pod out).
+  const availability = slos.find((s) => s.id === 'sample-app-availability')!;
+  const isServerError = (labels: Partial<Record<string, string | number>>) =>
+    String(labels.http_response_status_code).startsWith('5');
+  health.addCheck(
+    createErrorBudget(availability, {
+      source: histogramTotals(metrics.registry, 'http_server_request_duration_seconds', isServerError),
+    }).healthCheck(),
+  );
   await app.register(immoFlags, {
     flags,
     context: flagsContext,
@@ -110,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const tracing = getTracing();
   if (tracing !== undefined) registerTracingMetrics(metrics, tracing);
 
-  registerRoutes(app, pool, logger, flags);
+  // The app's own registry: billing runs count where the app's /metrics serves from (tests pass their own).
+  registerRoutes(app, pool, logger, flags, metrics);
   return app;
 }

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { defineService, readImageLock } from '@immo/k8s-manifests';
 import { metricsMixin } from '@immo/metrics/mixin';
+import { sloMixin } from '@immo/slo';
 import { sampleAppMixin } from './alerts.js';
+import { RUNBOOKS } from './runbooks.js';
+import { slos } from './slos.js';
 
 // Resolved from this module, so it works from src/ (tests) and dist/ (`pnpm k8s:render`).
 const lockFile = new URL('../image.lock', import.meta.url);
@@ -10,8 +13,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
-/** Where each alert's runbook lives: docs/runbooks/<AlertName>.md in this repository. */
-export const RUNBOOKS = 'https://github.com/immoflowme/immo-toolkit/blob/main/docs/runbooks';
+export { RUNBOOKS } from './runbooks.js';
 
 /**
  * The flag file of one environment (the `sample-app-flags` ConfigMap, mounted read-only; the app
@@ -60,6 +62,10 @@ export const service = defineService({
       alerts: { runbookBaseUrl: RUNBOOKS, job: 'sample-app', selector: 'service="sample-app"' },
     }),
     sampleAppMixin({ runbookBaseUrl: RUNBOOKS }),
+    // The rollout plan's SLOs: one rule group each (burn rates, budget, alerts) and the SLO dashboard.
+    sloMixin(slos, {
+      dashboard: { uid: 'sample-app-slos', title: 'Sample app — SLOs', tags: ['slo', 'sample-app'] },
+    }),
   ],
   environments: {
     staging: {

@@ -1,5 +1,6 @@
 import type { Flags } from '@immo/flags';
 import type { ImmoLogger } from '@immo/logger';
+import type { Metrics } from '@immo/metrics';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { getBillingRun, startBillingRun } from './billing.js';
@@ -22,6 +23,7 @@ export function registerRoutes(
   pool: pg.Pool,
   logger: ImmoLogger,
   flags: Flags<typeof registry>,
+  metrics: Metrics,
 ): void {
   app.get<{ Params: { id: string } }>(
     '/api/orgs/:id',
@@ -187,7 +189,7 @@ export function registerRoutes(
       const org = await pool.query('SELECT 1 FROM organizations WHERE id = $1', [request.params.id]);
       if (org.rowCount === 0) return reply.code(404).send({ error: 'not_found', request_id: request.id });
       const period = request.body?.period ?? new Date().toISOString().slice(0, 7);
-      const { id: runId } = await startBillingRun(pool, logger, request.params.id, period);
+      const { id: runId } = await startBillingRun(pool, logger, request.params.id, period, metrics);
       return reply.code(202).send({ run_id: runId, status: 'running', request_id: request.id });
     },
   );

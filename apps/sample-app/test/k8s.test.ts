@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { formatFinding, readImageLock, verifyManifests } from '@immo/k8s-manifests';
 import { promtoolTestFile } from '@immo/metrics/mixin';
+import { sloRuleGroup, sloTestFile } from '@immo/slo';
 import { requireTools } from '@immo/test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { service } from '../src/k8s.js';
 import { renderK8s } from '../src/k8s-stack.js';
+import { slos } from '../src/slos.js';
 
 const root = join(import.meta.dirname, '..');
 const committed = join(root, 'k8s');
@@ -48,7 +50,7 @@ describe('the sample app manifests', () => {
       promtool: tools.path('promtool'),
     });
     expect(result.findings.map(formatFinding)).toEqual([]);
-    expect(result.objects).toBe(25);
+    expect(result.objects).toBe(27);
   });
 
   it.skipIf(!tools.ok)('pass the CI gate as a user runs it: immo-k8s verify apps/sample-app/k8s', () => {
@@ -62,7 +64,7 @@ describe('the sample app manifests', () => {
         encoding: 'utf8',
       },
     );
-    expect(out).toBe('immo-k8s verify: 25 objects in 25 files, 0 error(s), 0 warning(s)\n');
+    expect(out).toBe('immo-k8s verify: 27 objects in 27 files, 0 error(s), 0 warning(s)\n');
   });
 
   it.skipIf(!tools.ok)(
@@ -72,7 +74,11 @@ describe('the sample app manifests', () => {
         const docs = YAML.parseAllDocuments(
           readFileSync(join(committed, env, 'monitoring', 'prometheusrule.yaml'), 'utf8'),
         );
-        const rule = docs[0]!.toJS() as { spec: { groups: Array<{ rules: Array<{ alert?: string }> }> } };
+        const rule = docs[0]!.toJS() as {
+          spec: { groups: Array<{ name: string; rules: Array<{ alert?: string }> }> };
+        };
+        // The SLO groups have their own generated tests (next test), each run against its own group.
+        rule.spec.groups = rule.spec.groups.filter((g) => !g.name.startsWith('slo-'));
         const tests = service.resolve(env).mixins.flatMap((m) => (m.tests ?? []) as never[]);
         const alerts = rule.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert);
         expect(alerts.length).toBeGreaterThan(5);
@@ -87,6 +93,38 @@ describe('the sample app manifests', () => {
         expect(out).toMatch(/SUCCESS/);
       }
     },
+  );
+
+  it.skipIf(!tools.ok)(
+    'the SLOs in the committed rules are the ones defined, and pass their generated promtool tests',
+    () => {
+      for (const env of service.environments) {
+        const docs = YAML.parseAllDocuments(
+          readFileSync(join(committed, env, 'monitoring', 'prometheusrule.yaml'), 'utf8'),
+        );
+        const groups = (docs[0]!.toJS() as { spec: { groups: Array<{ name: string }> } }).spec.groups;
+        const dir = join(tmp, `slo-${env}`);
+        mkdirSync(dir);
+        for (const slo of slos) {
+          const group = groups.find((g) => g.name === `slo-${slo.id}`);
+          expect(group, `${env}: ${slo.id}`).toEqual(JSON.parse(JSON.stringify(sloRuleGroup(slo))));
+          writeFileSync(join(dir, `${slo.id}.rules.json`), JSON.stringify({ groups: [group] }));
+          writeFileSync(
+            join(dir, `${slo.id}.test.json`),
+            JSON.stringify(sloTestFile(`${slo.id}.rules.json`, slo)),
+          );
+          const out = execFileSync(
+            tools.path('promtool'),
+            ['test', 'rules', join(dir, `${slo.id}.test.json`)],
+            {
+              encoding: 'utf8',
+            },
+          );
+          expect(out).toMatch(/SUCCESS/);
+        }
+      }
+    },
+    120_000,
   );
 
   it.skipIf(!tools.ok)(

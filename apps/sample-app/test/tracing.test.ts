@@ -133,7 +133,7 @@ describe.skipIf(!tools.ok)(
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toMatch(/^billing_runs_total\{[^}]*outcome="success"[^}]*\} 1$/m);
       expect(metrics).toMatch(
-        /^immo_job_duration_seconds_bucket\{[^}]*job="billing_run"[^}]*le="1800"[^}]*\} 1$/m,
+        /^immo_job_duration_seconds_bucket\{[^}]*job_name="billing_run"[^}]*le="1800"[^}]*\} 1$/m,
       );
       expect(metrics).toMatch(/^immo_tracing_spans_total\{[^}]*outcome="exported"[^}]*\} [1-9]/m);
 

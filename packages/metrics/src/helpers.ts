@@ -194,8 +194,8 @@ export function declareSecurityEventTypes(types: readonly string[], options: Hel
 export const JOB_DURATION_BUCKETS: readonly number[] = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600];
 
 interface JobMetrics {
-  duration: Histogram<'job' | 'outcome'>;
-  lastSuccess: Gauge<'job'>;
+  duration: Histogram<'job_name' | 'outcome'>;
+  lastSuccess: Gauge<'job_name'>;
 }
 
 function jobMetrics(metrics: Metrics): JobMetrics {
@@ -204,13 +204,13 @@ function jobMetrics(metrics: Metrics): JobMetrics {
       name: 'immo_job_duration_seconds',
       help: 'Duration of business jobs (billing runs, imports, ...) by outcome, in seconds.',
       unit: 'seconds',
-      labelNames: ['job', 'outcome'],
+      labelNames: ['job_name', 'outcome'],
       buckets: JOB_DURATION_BUCKETS,
     }),
     lastSuccess: metrics.gauge({
       name: 'immo_job_last_success_timestamp_seconds',
       help: 'When a job last finished successfully, in seconds since the Unix epoch.',
-      labelNames: ['job'],
+      labelNames: ['job_name'],
     }),
   }));
 }
@@ -230,12 +230,12 @@ export function recordJobRun(
   options: HelperOptions = {},
 ): void {
   const m = jobMetrics(options.metrics ?? getMetrics());
-  m.duration.observe({ job, outcome }, seconds);
-  if (outcome === 'success') m.lastSuccess.set({ job }, Date.now() / 1000);
+  m.duration.observe({ job_name: job, outcome }, seconds);
+  if (outcome === 'success') m.lastSuccess.set({ job_name: job }, Date.now() / 1000);
 }
 
 /**
- * Declares jobs so that their `immo_job_duration_seconds{job,outcome}` series exist at 0 from
+ * Declares jobs so that their `immo_job_duration_seconds{job_name,outcome}` series exist at 0 from
  * start-up. Without it a job's first run after a restart creates its series already at 1, which
  * `increase()` cannot see — and a batch-job SLO (`@immo/slo`) would miss that run.
  *
@@ -247,14 +247,14 @@ export function recordJobRun(
 export function declareJobs(jobs: readonly string[], options: HelperOptions = {}): void {
   const m = jobMetrics(options.metrics ?? getMetrics());
   for (const job of jobs) {
-    m.duration.bind({ job, outcome: 'success' });
-    m.duration.bind({ job, outcome: 'failure' });
+    m.duration.bind({ job_name: job, outcome: 'success' });
+    m.duration.bind({ job_name: job, outcome: 'failure' });
   }
 }
 
 /**
- * Runs `fn` and records its duration and outcome in `immo_job_duration_seconds{job,outcome}`,
- * and on success `immo_job_last_success_timestamp_seconds{job}`. Returns what `fn` returns and
+ * Runs `fn` and records its duration and outcome in `immo_job_duration_seconds{job_name,outcome}`,
+ * and on success `immo_job_last_success_timestamp_seconds{job_name}`. Returns what `fn` returns and
  * rethrows what it throws.
  *
  * @example

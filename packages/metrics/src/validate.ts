@@ -108,6 +108,12 @@ export function validateDefinition(
           issues.push(`labelNames.${i}: label names starting with __ are reserved, received "${l}"`);
         if (l === 'le' || l === 'quantile')
           issues.push(`labelNames.${i}: "${l}" is reserved for histogram buckets and summary quantiles`);
+        // Prometheus sets job and instance on every scraped series; a metric's own label of that
+        // name is renamed to exported_job/exported_instance, and selectors on it silently miss.
+        if (l === 'job' || l === 'instance')
+          issues.push(
+            `labelNames.${i}: "${l}" is set by Prometheus on every scraped series (yours would become exported_${l}); use another name such as ${l}_name`,
+          );
         if (reservedLabels.includes(l))
           issues.push(`labelNames.${i}: "${l}" is a default label on every series already`);
         if (seen.has(l)) issues.push(`labelNames.${i}: duplicate label "${l}"`);

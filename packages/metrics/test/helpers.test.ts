@@ -46,12 +46,16 @@ describe('declareJobs', () => {
     const text = await scrape(undefined, { metrics });
     for (const outcome of ['success', 'failure']) {
       expect(text).toContain(
-        `immo_job_duration_seconds_count{service="test",version="0.0.0",job="billing_run",outcome="${outcome}"} 0\n`,
+        `immo_job_duration_seconds_count{service="test",version="0.0.0",job_name="billing_run",outcome="${outcome}"} 0\n`,
       );
     }
     await timeJob('billing_run', async () => 1, { metrics });
     expect(
-      histogramCount('immo_job_duration_seconds', { job: 'billing_run', outcome: 'success' }, { metrics }),
+      histogramCount(
+        'immo_job_duration_seconds',
+        { job_name: 'billing_run', outcome: 'success' },
+        { metrics },
+      ),
     ).toBe(1);
   });
 });
@@ -70,11 +74,11 @@ describe('timeJob', () => {
     );
     expect(result).toBe(42);
     expect(
-      metricValue('immo_job_duration_seconds', { job: 'billing_run', outcome: 'success' }, { metrics }),
+      metricValue('immo_job_duration_seconds', { job_name: 'billing_run', outcome: 'success' }, { metrics }),
     ).toBeCloseTo(1.5, 3);
-    expect(metricValue('immo_job_last_success_timestamp_seconds', { job: 'billing_run' }, { metrics })).toBe(
-      Date.parse('2026-03-01T00:00:01.500Z') / 1000,
-    );
+    expect(
+      metricValue('immo_job_last_success_timestamp_seconds', { job_name: 'billing_run' }, { metrics }),
+    ).toBe(Date.parse('2026-03-01T00:00:01.500Z') / 1000);
   });
 
   it('records a failure, rethrows, and leaves the last success time alone', async () => {
@@ -83,13 +87,13 @@ describe('timeJob', () => {
       'bad file',
     );
     expect(
-      histogramCount('immo_job_duration_seconds', { job: 'import', outcome: 'failure' }, { metrics }),
+      histogramCount('immo_job_duration_seconds', { job_name: 'import', outcome: 'failure' }, { metrics }),
     ).toBe(1);
     expect(
-      metricValue('immo_job_last_success_timestamp_seconds', { job: 'import' }, { metrics }),
+      metricValue('immo_job_last_success_timestamp_seconds', { job_name: 'import' }, { metrics }),
     ).toBeUndefined();
     expect(await scrape(undefined, { metrics })).toContain(
-      'immo_job_duration_seconds_bucket{service="test",version="0.0.0",job="import",outcome="failure",le="1800"} 1',
+      'immo_job_duration_seconds_bucket{service="test",version="0.0.0",job_name="import",outcome="failure",le="1800"} 1',
     );
   });
 });

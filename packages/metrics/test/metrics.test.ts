@@ -133,7 +133,7 @@ describe('metric definitions', () => {
         name: 'requestLatency_ms',
         help: '',
         unit: 'milliseconds',
-        labelNames: ['le', '__meta', 'bad-name', 'service', 'a', 'a'],
+        labelNames: ['le', '__meta', 'bad-name', 'service', 'a', 'a', 'job', 'instance'],
         buckets: [1, 0.5, Number.POSITIVE_INFINITY],
       }),
     );
@@ -149,6 +149,8 @@ describe('metric definitions', () => {
       'labelNames.2: expected a label name',
       'labelNames.3: "service" is a default label',
       'labelNames.5: duplicate label "a"',
+      'labelNames.6: "job" is set by Prometheus on every scraped series (yours would become exported_job)',
+      'labelNames.7: "instance" is set by Prometheus',
       'buckets.1: expected buckets sorted ascending',
       'buckets.2: expected a finite number',
     ])

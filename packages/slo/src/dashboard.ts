@@ -161,7 +161,7 @@ function target(expr: string, legend: string, instant?: boolean) {
 /**
  * The SLO dashboard, built with `@grafana/grafana-foundation-sdk` on the series the rules record:
  * budget remaining, compliance, alerts firing, burn rate per window, budget over time and the SLI
- * against its objective. Variables `datasource`, `service` and `slo` (from `slo:info`). It follows
+ * against its objective. Variables `datasource`, `service` and `slo` (from `slo:info:labels`). It follows
  * the dashboard-linter conventions except `job`/`instance`: SLO series are aggregated over every
  * target, so they carry neither. Returns plain dashboard JSON.
  *

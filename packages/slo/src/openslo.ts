@@ -62,7 +62,7 @@ export function toOpenSlo(slo: Slo): OpenSloDocument | string {
       };
       break;
     case 'batch': {
-      const job = { name: 'job', op: '=' as const, value: sli.job };
+      const job = { name: sli.jobLabel, op: '=' as const, value: sli.job };
       ratio = {
         counter: true,
         good: source(

@@ -47,7 +47,7 @@ export const SLO_SERIES = {
   /** The error budget (0.001). */
   budget: 'slo:error_budget:ratio',
   /** Always 1; labels: objective, window, sli, description, owner and the spec's own labels. */
-  info: 'slo:info',
+  info: 'slo:info:labels',
 } as const;
 
 /** The burn-rate series of a window: error ratio over the window divided by the budget. */
@@ -79,8 +79,15 @@ export function leMatcher(threshold: number): Matcher {
     : { name: 'le', op: '=', value: text };
 }
 
+/**
+ * Events of a counter selector in the last 5m. `increase()` alone misses the first value of a
+ * series that appears inside the window — a route's first 5xx creates its series already at 1, a
+ * restarted pod's series start at whatever it counted before the first scrape — so a burst of
+ * errors on a new label set would be invisible. The second term adds the first value of series
+ * that did not exist 5m ago (a counter's minimum over the window is its first value).
+ */
 function increase(selector: string): string {
-  return `sum(increase(${selector}[5m]))`;
+  return `(sum(increase(${selector}[5m])) + (sum(min_over_time(${selector}[5m]) unless ${selector} offset 5m) or vector(0)))`;
 }
 
 /** The 5m event and bad-event expressions of an SLI. */
@@ -118,7 +125,7 @@ export function eventExpressions(slo: Slo): { events: string; bad: string } {
       };
     }
     case 'batch': {
-      const job: Matcher = { name: 'job', op: '=', value: sli.job };
+      const job: Matcher = { name: sli.jobLabel, op: '=', value: sli.job };
       const total = increase(formatSelector(`${sli.metric}_count`, [job, ...sli.matchers]));
       const good = increase(
         formatSelector(`${sli.metric}_bucket`, [
@@ -184,7 +191,7 @@ function burnAlert(slo: Slo, tier: 'fast' | 'slow', alert: ResolvedAlert): SloRu
     annotations: annotations(
       slo,
       SLO_ALERTS[tier],
-      `{{ $labels.service }}: the {{ $labels.slo }} SLO burns its error budget ${tier === 'fast' ? 'fast' : 'steadily'}`,
+      `The ${slo.id} SLO of ${slo.service} burns its error budget ${tier === 'fast' ? 'fast' : 'steadily'}.`,
       `{{ $labels.slo }} (${objectiveText(slo)}) burns its error budget at a rate that spends ${shares} (${tier} tier). ${tier === 'fast' ? 'Users are affected now.' : 'Left alone, the budget runs out before the period ends.'}`,
     ),
   };
@@ -261,7 +268,7 @@ export function sloRuleGroup(slo: Slo): SloRuleGroup {
       annotations: annotations(
         slo,
         SLO_ALERTS.absent,
-        '{{ $labels.service }}: the {{ $labels.slo }} SLO has no data',
+        `The ${slo.id} SLO of ${slo.service} has no data.`,
         `The SLI of {{ $labels.slo }} (${objectiveText(slo)}) has no series: the service is not scraped or its metrics changed. Burn-rate alerts cannot fire while it lasts.`,
       ),
     });
@@ -273,12 +280,12 @@ export function sloRuleGroup(slo: Slo): SloRuleGroup {
         alert: SLO_ALERTS.lateOrFailed,
         expr: `sum_over_time(${SLO_SERIES.badEvents}${id}[1h]) > 0`,
         ...(a.lateOrFailed.for ? { for: a.lateOrFailed.for } : {}),
-        labels: alertLabels(slo, a.lateOrFailed, { job: sli.job }),
+        labels: alertLabels(slo, a.lateOrFailed, { [sli.jobLabel]: sli.job }),
         annotations: annotations(
           slo,
           SLO_ALERTS.lateOrFailed,
-          `${slo.service}: a ${sli.job} run failed or missed its deadline`,
-          `A ${sli.job} run in the last hour failed or took longer than ${formatMs(sli.deadlineSeconds * 1000)} (SLO ${slo.id}, ${objectiveText(slo)}).`,
+          `A ${sli.job} run of ${slo.service} failed or missed its deadline.`,
+          `A ${sli.job} run of {{ $labels.service }} in the last hour failed or took longer than ${formatMs(sli.deadlineSeconds * 1000)} (SLO {{ $labels.slo }}, ${objectiveText(slo)}).`,
         ),
       });
     }
@@ -286,19 +293,19 @@ export function sloRuleGroup(slo: Slo): SloRuleGroup {
       const limitMs = sli.everyMs + sli.deadlineSeconds * 1000;
       const range = formatMs(limitMs);
       const ls = formatSelector(sli.lastSuccessMetric, [
-        { name: 'job', op: '=', value: sli.job },
+        { name: sli.jobLabel, op: '=', value: sli.job },
         ...sli.matchers,
       ]);
       rules.push({
         alert: SLO_ALERTS.noSuccess,
-        expr: `(time() - max(max_over_time(${ls}[${range}])) > ${formatNumber(limitMs / 1000)})\nor on() absent_over_time(${ls}[${range}])`,
+        expr: `(time() - max by (${sli.jobLabel}) (max_over_time(${ls}[${range}])) > ${formatNumber(limitMs / 1000)})\nor on() absent_over_time(${ls}[${range}])`,
         ...(a.noSuccess.for ? { for: a.noSuccess.for } : {}),
-        labels: alertLabels(slo, a.noSuccess, { job: sli.job }),
+        labels: alertLabels(slo, a.noSuccess, { [sli.jobLabel]: sli.job }),
         annotations: annotations(
           slo,
           SLO_ALERTS.noSuccess,
-          `${slo.service}: no successful ${sli.job} run for ${range}`,
-          `${sli.job} is expected every ${formatMs(sli.everyMs)} and must finish within ${formatMs(sli.deadlineSeconds * 1000)}; no run succeeded in the last ${range} (SLO ${slo.id}).`,
+          `No successful ${sli.job} run of ${slo.service} for ${range}.`,
+          `{{ $labels.${sli.jobLabel} }} is expected every ${formatMs(sli.everyMs)} and must finish within ${formatMs(sli.deadlineSeconds * 1000)}; no run succeeded in the last ${range} (SLO ${slo.id}).`,
         ),
       });
     }

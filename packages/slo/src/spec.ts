@@ -47,13 +47,18 @@ export interface BooleanSli {
 
 /**
  * A batch-job SLI: every run is an event; good runs finished successfully within `deadline`.
- * Reads `immo_job_duration_seconds{job,outcome}` and `immo_job_last_success_timestamp_seconds{job}`
+ * Reads `immo_job_duration_seconds{job_name,outcome}` and `immo_job_last_success_timestamp_seconds{job_name}`
  * from @immo/metrics' `timeJob`/`recordJobRun` unless told otherwise.
  */
 export interface BatchSli {
   kind: 'batch';
-  /** The `job` label value, e.g. `billing_run`. */
+  /** The job's label value, e.g. `billing_run`. */
   job: string;
+  /**
+   * The label holding it. @default 'job_name' (what @immo/metrics' job helpers use; `job` itself
+   * is Prometheus' scrape-job label)
+   */
+  jobLabel?: string;
   /** A successful run must finish within this duration (a bucket boundary of the histogram). */
   deadline: string;
   /** How often the job is expected to run (`1d`): no success for `every + deadline` alerts. */
@@ -77,7 +82,10 @@ export interface TierSpec {
   priority?: string;
   /** Alert label `severity` (fast: critical, slow: warning). */
   severity?: string;
-  /** `for:` of the alert. The short windows already confirm the burn, so none by default. */
+  /**
+   * `for:` of the alert (fast: 2m, slow: 15m). The short windows already confirm a burn; the pending
+   * time keeps a single bad scrape or a rule-evaluation hiccup from paging.
+   */
   for?: string;
 }
 
@@ -138,7 +146,7 @@ export interface SloSpec {
   window: SloWindow;
   sli: SliSpec;
   alerting?: AlertingSpec;
-  /** Extra metadata for the info series (`slo:info`), never on the other series. */
+  /** Extra metadata for the info series (`slo:info:labels`), never on the other series. */
   labels?: Record<string, string>;
   /** Evaluation interval of the rule group; it must divide 5m. @default '1m' */
   interval?: string;
@@ -158,6 +166,7 @@ export type ResolvedSli =
   | {
       kind: 'batch';
       job: string;
+      jobLabel: string;
       metric: string;
       lastSuccessMetric: string;
       matchers: Matcher[];
@@ -266,6 +275,7 @@ const sliSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('batch'),
       job: z.string().min(1, 'a job label value'),
+      jobLabel: z.string().regex(LABEL_NAME, 'a Prometheus label name').optional(),
       deadline: duration,
       every: duration,
       metric: z.string().regex(METRIC_NAME, 'a Prometheus metric name').optional(),
@@ -440,9 +450,10 @@ function resolveSli(sli: SliSpec, options: DefineSlosOptions, issues: string[]):
       return {
         kind: 'batch',
         job: sli.job,
+        jobLabel: sli.jobLabel ?? 'job_name',
         metric,
         lastSuccessMetric: sli.lastSuccessMetric ?? 'immo_job_last_success_timestamp_seconds',
-        matchers: sel.matchers.filter((m) => m.name !== 'job'),
+        matchers: sel.matchers.filter((m) => m.name !== (sli.jobLabel ?? 'job_name')),
         deadlineSeconds,
         everyMs,
         testLabels,
@@ -485,8 +496,8 @@ function resolveOne(spec: SloSpec, options: DefineSlosOptions, issues: string[])
   const budget = objective === undefined ? undefined : clean(1 - objective);
   const alerting: Slo['alerting'] = { labels: { ...a.labels } };
   if (!batch) {
-    alerting.fast = resolveAlert(a.fast, { priority: 'P0', severity: 'critical' });
-    alerting.slow = resolveAlert(a.slow, { priority: 'P2', severity: 'warning' });
+    alerting.fast = resolveAlert(a.fast, { priority: 'P0', severity: 'critical', for: '2m' });
+    alerting.slow = resolveAlert(a.slow, { priority: 'P2', severity: 'warning', for: '15m' });
     alerting.absent = resolveAlert(a.absent, { priority: 'P2', severity: 'warning', for: '15m' });
     if (a.minEvents !== undefined) alerting.minEvents = a.minEvents;
     if (budget !== undefined) {
@@ -503,7 +514,7 @@ function resolveOne(spec: SloSpec, options: DefineSlosOptions, issues: string[])
       }
     }
   } else {
-    alerting.lateOrFailed = resolveAlert(a.lateOrFailed, { priority: 'P1', severity: 'warning' });
+    alerting.lateOrFailed = resolveAlert(a.lateOrFailed, { priority: 'P1', severity: 'warning', for: '1m' });
     alerting.noSuccess = resolveAlert(a.noSuccess, { priority: 'P1', severity: 'critical', for: '5m' });
   }
   if (a.runbookUrl !== undefined) alerting.runbookUrl = a.runbookUrl;

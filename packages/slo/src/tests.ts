@@ -162,7 +162,11 @@ function expand(text: string, labels: Record<string, string>): string {
  */
 function firing(rule: SloRule, slo: Slo) {
   const labels = { ...rule.labels };
-  const output = { slo: slo.id, service: slo.service };
+  // The no-success alert's expression keeps only the job label; the others read the recorded series.
+  const output: Record<string, string> =
+    rule.alert === SLO_ALERTS.noSuccess && slo.sli.kind === 'batch'
+      ? { [slo.sli.jobLabel]: slo.sli.job }
+      : { slo: slo.id, service: slo.service };
   const annotations = Object.fromEntries(
     Object.entries(rule.annotations ?? {}).map(([k, v]) => [k, expand(v, output)]),
   );
@@ -395,7 +399,7 @@ function batchTests(slo: Slo): SloPromtoolTest[] {
   const none = rules.find((r) => r.alert === SLO_ALERTS.noSuccess);
   const base = exampleLabels(
     { metric: `${sli.metric}_count`, matchers: sli.matchers },
-    { ...sli.testLabels, job: sli.job },
+    { ...sli.testLabels, [sli.jobLabel]: sli.job },
   );
   if (!base) throw new Error('cannot build labels for the batch tests; give sli.testLabels');
   const le = formatNumber(sli.deadlineSeconds);

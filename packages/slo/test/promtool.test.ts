@@ -146,6 +146,62 @@ describe.skipIf(!tools.ok)('generated rules and tests with the real promtool', (
     expect(r.output).toMatch(/run past its deadline/);
   });
 
+  it('counts the first value of a series that appears with errors already counted (increase() alone misses it)', async () => {
+    const slo = slos[0]!;
+    const dir = join(tmp, `new-series-${++n}`);
+    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    writeFileSync(join(dir, 'rules.yml'), toYaml({ groups: [sloRuleGroup(slo)] }));
+    const sel = '{slo="api-availability", service="api"}';
+    const test = {
+      interval: '1m',
+      input_series: [
+        {
+          series:
+            'http_server_request_duration_seconds_count{service="api", http_response_status_code="200"}',
+          values: '0+1000x90',
+        },
+        // The route's first 5xx responses: the series is born at 50.
+        {
+          series:
+            'http_server_request_duration_seconds_count{service="api", http_response_status_code="500"}',
+          values: '_x60 50x30',
+        },
+      ],
+      promql_expr_test: [
+        {
+          expr: `slo:bad_events:increase5m${sel}`,
+          eval_time: '59m',
+          exp_samples: [{ labels: `slo:bad_events:increase5m${sel}`, value: 0 }],
+        },
+        {
+          expr: `slo:bad_events:increase5m${sel} >= bool 50`,
+          eval_time: '61m',
+          exp_samples: [{ labels: sel, value: 1 }],
+        },
+        {
+          expr: `slo:burn_rate:5m${sel} > bool 5`,
+          eval_time: '61m',
+          exp_samples: [{ labels: sel, value: 1 }],
+        },
+        // Once the series is older than the window, increase() alone counts it: no double count.
+        {
+          expr: `slo:bad_events:increase5m${sel}`,
+          eval_time: '80m',
+          exp_samples: [{ labels: `slo:bad_events:increase5m${sel}`, value: 0 }],
+        },
+      ],
+    };
+    writeFileSync(
+      join(dir, 'test.yml'),
+      toYaml({ rule_files: ['rules.yml'], evaluation_interval: '1m', tests: [test] }),
+    );
+    const out = await run(tools.path('promtool'), ['test', 'rules', join(dir, 'test.yml')]).then(
+      (r) => r.stdout,
+      (e: { stdout?: string }) => e.stdout ?? 'failed',
+    );
+    expect(out).toMatch(/SUCCESS/);
+  });
+
   it('property: for random objectives and constant error ratios every burn-rate series is ratio / budget', async () => {
     const rate = 1000;
     const oneCase = fc.record({

@@ -67,13 +67,13 @@ describe('validation', () => {
     const slos = defineSlos([availability, latency, goodRatio, probe, billing]);
     expect(slos.map((s) => s.sli.kind)).toEqual(['ratio', 'latency', 'ratio', 'boolean', 'batch']);
     const a = slos[0]!;
-    expect(a.alerting.fast).toEqual({ priority: 'P0', severity: 'critical' });
-    expect(a.alerting.slow).toEqual({ priority: 'P2', severity: 'warning' });
+    expect(a.alerting.fast).toEqual({ priority: 'P0', severity: 'critical', for: '2m' });
+    expect(a.alerting.slow).toEqual({ priority: 'P2', severity: 'warning', for: '15m' });
     expect(a.alerting.absent).toEqual({ priority: 'P2', severity: 'warning', for: '15m' });
     expect(a.interval).toBe('1m');
     expect(a.windowMs).toBe(30 * 864e5);
     expect(slos[4]!.alerting.fast).toBeUndefined();
-    expect(slos[4]!.alerting.lateOrFailed).toEqual({ priority: 'P1', severity: 'warning' });
+    expect(slos[4]!.alerting.lateOrFailed).toEqual({ priority: 'P1', severity: 'warning', for: '1m' });
   });
 
   it('lists every problem of every spec at once, each with its SLO and path', () => {
