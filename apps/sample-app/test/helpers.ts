@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { type PostgresServer, startPostgres } from '@immo/test-servers';
+import { type PostgresServer, type PrometheusServer, startPostgres } from '@immo/test-servers';
 import type pg from 'pg';
 import { createPool, migrate } from '../src/db.js';
 
@@ -82,4 +82,30 @@ export async function startService(
     });
   });
   return { child, url, lines, stderr: () => stderr, exited, kill: () => child.kill('SIGKILL') };
+}
+
+/** One instant query against a test Prometheus; throws with the query on an API error. */
+export async function query(
+  prom: PrometheusServer,
+  expr: string,
+): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await res.json()) as { status: string; error?: string; data?: { result: never[] } };
+  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
+  return body.data!.result;
+}
+
+/** Calls `fn` every 500 ms until `ok` holds or `timeoutMs` passed; returns the last value either way. */
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last = await fn();
+  while (!ok(last) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 500));
+    last = await fn();
+  }
+  return last;
 }

@@ -20,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildApp } from '../src/app.js';
-import { startDatabase } from './helpers.js';
+import { eventually, query, startDatabase } from './helpers.js';
 
 const execFileAsync = promisify(execFile);
 const tools = requireTools('sample app scraped by Prometheus', ['postgres', 'prometheus', 'promtool']);
@@ -34,23 +34,6 @@ function parseErrors(expr: string): string[] {
     },
   });
   return errors;
-}
-
-async function query(prom: PrometheusServer, expr: string): Promise<unknown[]> {
-  const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  return body.data!.result;
-}
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last = await fn();
-  while (!ok(last) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 500));
-    last = await fn();
-  }
-  return last;
 }
 
 describe.skipIf(!tools.ok)('sample app scraped by a real Prometheus', () => {

@@ -11,32 +11,12 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { SLO_JOBS, sloSpecs } from '../src/slos.js';
-import { startDatabase } from './helpers.js';
+import { eventually, query, startDatabase } from './helpers.js';
 
 const run = promisify(execFile);
 const tools = requireTools('sample app SLOs on a real Prometheus', ['postgres', 'prometheus', 'promtool']);
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'node_modules', '@immo', 'slo', 'dist', 'cli.js');
-
-async function query(
-  prom: PrometheusServer,
-  expr: string,
-): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: never[] } };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  return body.data!.result;
-}
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last = await fn();
-  while (!ok(last) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 500));
-    last = await fn();
-  }
-  return last;
-}
 
 const value = (r: Array<{ value: [number, string] }>) => (r.length ? Number(r[0]!.value[1]) : undefined);
 

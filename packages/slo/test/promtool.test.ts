@@ -41,6 +41,18 @@ async function promtoolTest(slo: Slo, group: SloRuleGroup = sloRuleGroup(slo)) {
   }
 }
 
+/** Runs one hand-written promtool test against `<dir>/rules.yml`; returns promtool's output. */
+async function runTest(dir: string, test: object): Promise<string> {
+  writeFileSync(
+    join(dir, 'test.yml'),
+    toYaml({ rule_files: ['rules.yml'], evaluation_interval: '1m', tests: [test] }),
+  );
+  return run(tools.path('promtool'), ['test', 'rules', join(dir, 'test.yml')]).then(
+    (r) => r.stdout,
+    (e: { stdout?: string }) => e.stdout ?? 'failed',
+  );
+}
+
 function mutate(
   group: SloRuleGroup,
   pick: (r: SloRuleGroup['rules'][number]) => boolean,
@@ -191,15 +203,7 @@ describe.skipIf(!tools.ok)('generated rules and tests with the real promtool', (
         },
       ],
     };
-    writeFileSync(
-      join(dir, 'test.yml'),
-      toYaml({ rule_files: ['rules.yml'], evaluation_interval: '1m', tests: [test] }),
-    );
-    const out = await run(tools.path('promtool'), ['test', 'rules', join(dir, 'test.yml')]).then(
-      (r) => r.stdout,
-      (e: { stdout?: string }) => e.stdout ?? 'failed',
-    );
-    expect(out).toMatch(/SUCCESS/);
+    expect(await runTest(dir, test)).toMatch(/SUCCESS/);
   });
 
   it('property: for random objectives and constant error ratios every burn-rate series is ratio / budget', async () => {
@@ -245,15 +249,7 @@ describe.skipIf(!tools.ok)('generated rules and tests with the real promtool', (
             }),
           ),
         };
-        writeFileSync(
-          join(dir, 'test.yml'),
-          toYaml({ rule_files: ['rules.yml'], evaluation_interval: '1m', tests: [test] }),
-        );
-        const out = await run(tools.path('promtool'), ['test', 'rules', join(dir, 'test.yml')]).then(
-          (r) => r.stdout,
-          (e: { stdout?: string }) => e.stdout ?? 'failed',
-        );
-        expect(out, JSON.stringify(cases)).toMatch(/SUCCESS/);
+        expect(await runTest(dir, test), JSON.stringify(cases)).toMatch(/SUCCESS/);
       }),
       { numRuns: 4 },
     );
