@@ -572,6 +572,48 @@ function k8sSection(k8s) {
   ].join('\n');
 }
 
+function sloSection(slo) {
+  if (!slo) return 'No run yet. Run `pnpm --filter @immo/slo bench`.\n';
+  const d = slo.data;
+  return [
+    `Command: \`${d.command}\` (results: \`${rel(slo.file)}\`; method in \`packages/slo/bench/render.mjs\`).`,
+    '',
+    `Node ${d.node}, measured ${d.date}; ${d.slos} SLOs (per service an availability and a latency SLO, every fifth a batch SLO), ${d.runs} runs, wall time, medians. Target: \`immo-slo render\` of 500 SLOs under 1 s.`,
+    '',
+    '| what | median |',
+    '| --- | ---: |',
+    `| \`defineSlos\` + \`renderSlos\` in-process | ${fmt(d.inProcessMs, 0)} ms |`,
+    `| \`immo-slo render\` as a new process (start, read YAML, validate, render, write ${d.files} files) | ${fmt(d.cliProcessMs, 0)} ms |`,
+    `| \`immo-slo render --no-tests\` (rules and dashboard only) | ${fmt(d.cliProcessNoTestsMs, 0)} ms |`,
+    `| creating one small file on this machine's disk | ${fmt(d.fileCreateMs, 3)} ms |`,
+    '',
+    `Recorded series per SLO (what a Prometheus pays): ${Object.entries(d.recordedSeriesPerSlo)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; ${d.recordedSeriesTotal} for all ${d.slos}.`,
+    '',
+  ].join('\n');
+}
+
+function flagsSection(flags) {
+  if (!flags) return 'No run yet. Run `pnpm --filter @immo/flags bench`.\n';
+  const d = flags.data;
+  const lines = [
+    `Command: \`${d.command}\` (results: \`${rel(flags.file)}\`; method in \`packages/flags/bench/evaluate.mjs\`).`,
+    '',
+    `Node ${d.node}, measured ${d.date}; median of ${d.rounds} rounds. Targets: a synchronous typed evaluation with telemetry on at most 2 µs; through the OpenFeature client at most 1.0x the SDK's own in-memory provider (\`TypedInMemoryProvider\`; \`InMemoryProvider\` is deprecated in 1.23).`,
+    '',
+    '| case | median µs per call [min–max] |',
+    '| --- | --- |',
+  ];
+  for (const r of d.results) {
+    lines.push(
+      `| ${r.case} | ${fmt(r.medianNs / 1000, 3)} [${fmt(r.minNs / 1000, 3)}–${fmt(r.maxNs / 1000, 3)}] |`,
+    );
+  }
+
+  return lines.join('\n');
+}
+
 function healthSection(health) {
   if (!health) return 'No full run yet. Run `pnpm --filter @immo/health bench`.\n';
   const d = health.data;
@@ -760,6 +802,12 @@ export function generateReport(out = path.join(root, 'docs', 'benchmarks.md')) {
   const k8sData = readJson(k8sFile);
   const k8s = k8sData ? { file: k8sFile, data: k8sData } : null;
   const redact = redactData ? { file: redactFile, data: redactData } : null;
+  const sloFile = path.join(root, 'packages', 'slo', 'bench', 'results.json');
+  const sloData = readJson(sloFile);
+  const slo = sloData ? { file: sloFile, data: sloData } : null;
+  const flagsFile = path.join(root, 'packages', 'flags', 'bench', 'results.json');
+  const flagsData = readJson(flagsFile);
+  const flags = flagsData ? { file: flagsFile, data: flagsData } : null;
 
   const doc = `# Benchmarks
 
@@ -846,6 +894,12 @@ ${healthSection(health)}
 ## @immo/k8s-manifests
 
 ${k8sSection(k8s)}
+## @immo/slo
+
+${sloSection(slo)}
+## @immo/flags
+
+${flagsSection(flags)}
 ## Reproduce
 
 \`\`\`sh
@@ -855,6 +909,8 @@ pnpm --filter @immo/redact bench              # writes packages/redact/bench/res
 pnpm --filter @immo/metrics bench             # writes packages/metrics/bench/results.json
 pnpm --filter @immo/health bench              # writes packages/health/bench/results.json
 pnpm --filter @immo/k8s-manifests bench       # writes packages/k8s-manifests/bench/results.json
+pnpm --filter @immo/slo bench                 # writes packages/slo/bench/results.json
+pnpm --filter @immo/flags bench               # writes packages/flags/bench/results.json
 pnpm --filter @immo/benchmarks bench          # writes benchmarks/results/http-<date>.json (14 variants; about 20 min)
 pnpm --filter @immo/benchmarks instructions   # writes benchmarks/results/instructions-<date>.json (valgrind; about 12 min)
 pnpm --filter @immo/benchmarks startup        # writes benchmarks/results/startup-<date>.json (start-up and RSS; about 5 min)
