@@ -610,7 +610,11 @@ function flagsSection(flags) {
       `| ${r.case} | ${fmt(r.medianNs / 1000, 3)} [${fmt(r.minNs / 1000, 3)}–${fmt(r.maxNs / 1000, 3)}] |`,
     );
   }
-
+  lines.push(
+    '',
+    `OpenFeature client with our provider / with the in-memory provider: ${fmt(d.providerVsInMemoryMedianRatio, 3)}x (median of per-round ratios).`,
+    '',
+  );
   return lines.join('\n');
 }
 
