@@ -96,23 +96,27 @@ describe('immo-slo (the built CLI)', () => {
     expect(YAML.parseAllDocuments(readFileSync(join(out, 'openslo.yaml'), 'utf8'))).toHaveLength(3);
   });
 
-  it.skipIf(!tools.ok)('test: runs every SLO’s generated tests with the real promtool', async () => {
-    const r = await run(['test', good, '--promtool', tools.path('promtool'), '--json']);
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as {
-      ok: boolean;
-      results: Array<{ slo: string; ok: boolean; tests: number }>;
-    };
-    expect(out.ok).toBe(true);
-    expect(out.results.map((x) => [x.slo, x.ok, x.tests])).toEqual([
-      ['api-availability', true, 6],
-      ['api-latency', true, 6],
-      ['billing-run', true, 4],
-    ]);
-    const missing = await run(['test', good, '--promtool', join(tmp, 'no-promtool')]);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/promtool not found/);
-  });
+  it.skipIf(!tools.ok)(
+    'test: runs every SLO’s generated tests with the real promtool',
+    { timeout: 180_000 },
+    async () => {
+      const r = await run(['test', good, '--promtool', tools.path('promtool'), '--json']);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as {
+        ok: boolean;
+        results: Array<{ slo: string; ok: boolean; tests: number }>;
+      };
+      expect(out.ok).toBe(true);
+      expect(out.results.map((x) => [x.slo, x.ok, x.tests])).toEqual([
+        ['api-availability', true, 6],
+        ['api-latency', true, 6],
+        ['billing-run', true, 4],
+      ]);
+      const missing = await run(['test', good, '--promtool', join(tmp, 'no-promtool')]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/promtool not found/);
+    },
+  );
 
   it('usage errors exit 2', async () => {
     expect((await run(['render', good])).code).toBe(2);

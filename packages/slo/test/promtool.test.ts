@@ -91,7 +91,8 @@ const all: SloSpec[] = [
   },
 ];
 
-describe.skipIf(!tools.ok)('generated rules and tests with the real promtool', () => {
+// promtool is CPU-bound: under the whole suite on two cores a run takes several times its solo time.
+describe.skipIf(!tools.ok)('generated rules and tests with the real promtool', { timeout: 180_000 }, () => {
   const slos = defineSlos(all);
 
   it('promtool check rules accepts one group per SLO, every kind and window', async () => {
