@@ -244,7 +244,7 @@ function burnTests(slo: Slo): SloPromtoolTest[] {
   const slowFactors = BURN_TIERS.slow.map((c) => burnFactor(slo.window, c));
 
   // Clean traffic: nothing fires, the whole budget is left, burn rates are 0.
-  const end = 8 * 60;
+  const end = 2 * 60;
   tests.push(
     test(
       `${slo.id}: clean traffic — nothing fires, budget remaining 1, burn rate 0`,
@@ -312,7 +312,7 @@ function burnTests(slo: Slo): SloPromtoolTest[] {
     const e = clean(((1 + minFast) / 2) * slo.budget);
     // A 0/1 gauge cannot leak smoothly: one bad sample is a 20% burst in the 5m window.
     if (!boolean && e > slo.budget && e < minFast * slo.budget && e > Math.min(...slowFactors) * slo.budget) {
-      const leak = 8 * 60;
+      const leak = 3 * 60;
       const by = COUNTING_LAG + forMinutes(slow);
       tests.push(
         test(
