@@ -173,25 +173,27 @@ export const declarationSchema = z
 /** Problems of one declaration beyond its shape: the default's type and the expiry rule. */
 function declarationRuleIssues(key: string, d: z.infer<typeof declarationSchema>): string[] {
   const issues: string[] = [];
-  const value = VALUE_SCHEMAS[d.valueType].safeParse(d.default);
-  if (!value.success) {
+  const schema = VALUE_SCHEMAS[d.valueType] as (typeof VALUE_SCHEMAS)[keyof typeof VALUE_SCHEMAS] | undefined;
+  const value = schema?.safeParse(d.default);
+  if (value && !value.success) {
     issues.push(
       `${key}.default: expected ${d.valueType === 'object' ? 'a JSON object' : d.valueType} (valueType), received ${describeValue(d.default)}`,
     );
   }
+  const typed = declarationSchema.shape.type.safeParse(d.type).success;
   const permanent = PERMANENT_FLAG_TYPES.includes(d.type);
-  if (permanent && d.expires !== undefined) {
+  if (typed && permanent && d.expires !== undefined) {
     issues.push(
       `${key}.expires: expected no expiry (a ${d.type} flag is permanent), received "${d.expires}"`,
     );
   }
-  if (!permanent && d.expires === undefined) {
+  if (typed && !permanent && d.expires === undefined) {
     issues.push(`${key}.expires: expected a date YYYY-MM-DD (a ${d.type} flag expires), received undefined`);
   }
   if (d.type === 'kill-switch' && d.valueType !== 'boolean') {
     issues.push(`${key}.valueType: expected "boolean" for a kill switch, received "${d.valueType}"`);
   }
-  if (d.expires !== undefined && d.expires < d.created) {
+  if (typeof d.expires === 'string' && typeof d.created === 'string' && d.expires < d.created) {
     issues.push(
       `${key}.expires: expected a date on or after created (${d.created}), received "${d.expires}"`,
     );
@@ -240,7 +242,24 @@ export function registryIssues(flags: unknown): string[] {
     envNames.set(env, key);
     const r = declarationSchema.safeParse(decl);
     if (!r.success) {
-      for (const line of formatIssues(r.error, decl)) issues.push(`${key}.${line}`);
+      const shape = formatIssues(r.error, decl).map((line) => `${key}.${line}`);
+      issues.push(...shape);
+      // The rules on the fields the shape check accepted still run, so one pass lists every
+      // problem (a bad date and a wrong-typed default together); a field already reported, or a
+      // declaration too broken to read, adds nothing.
+      if (decl !== null && typeof decl === 'object') {
+        const reported = shape.map((l) => l.slice(0, l.indexOf(':')));
+        // Fields the shape check refused are left out, so no rule reasons from a bad value.
+        const partial: Record<string, unknown> = { ...(decl as Record<string, unknown>) };
+        for (const path of reported) delete partial[path.slice(key.length + 1).split('.')[0]!];
+        let more: string[] = [];
+        try {
+          more = declarationRuleIssues(key, partial as z.infer<typeof declarationSchema>);
+        } catch {
+          more = [];
+        }
+        issues.push(...more.filter((l) => !reported.includes(l.slice(0, l.indexOf(':')))));
+      }
       continue;
     }
     const d = r.data;

@@ -72,6 +72,7 @@ describe('defineFlags', () => {
     expect((err as FlagsError).code).toBe('IMMO_FLAGS_INVALID_REGISTRY');
     expect((err as FlagsError).issues).toEqual([
       'a-b.created: expected a real calendar date YYYY-MM-DD, received "2026-02-30"',
+      'a-b.default: expected boolean (valueType), received "yes"',
       'c-kill-switch.expires: expected no expiry (a kill-switch flag is permanent), received "2027-01-01"',
       'd-e.killSwitch: expected the key of a declared kill switch, received "a-b"',
       'poll-interval-ms: expected a key whose env name is not the setting IMMO_FLAGS_POLL_INTERVAL_MS, received "poll-interval-ms"',
