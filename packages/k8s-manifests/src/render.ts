@@ -469,6 +469,12 @@ export function renderService(
             path: s.monitoring.path,
             interval: s.monitoring.interval,
             scrapeTimeout: s.monitoring.scrapeTimeout,
+            // @immo/metrics puts `service` (and `version`) on every series, and the alerts, SLOs
+            // and dashboards select on it. The operator also sets a `service` target label (the
+            // Kubernetes Service's name); without honorLabels the app's own label would be renamed
+            // to exported_service and the selectors would only match while the two names agree.
+            // @immo/metrics refuses `job` and `instance` labels, so honouring cannot hide those.
+            honorLabels: true,
           },
         ],
       },

@@ -327,7 +327,7 @@ describe('renderService', () => {
       unhealthyPodEvictionPolicy: 'AlwaysAllow',
     });
     expect(one(prod, 'servicemonitor.yaml').spec.endpoints).toEqual([
-      { port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
+      { port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s', honorLabels: true },
     ]);
     expect(one(prod, 'serviceaccount.yaml').automountServiceAccountToken).toBe(false);
     const np = one(prod, 'networkpolicy.yaml').spec;
