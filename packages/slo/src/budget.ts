@@ -40,8 +40,11 @@ export interface ErrorBudgetStatus {
   burnRate: number | undefined;
   /** 1 − error ratio / budget over the window (1 without events; below 0 when overspent). */
   remaining: number;
-  /** `no-data` under `minEvents`; `exhausted` when remaining < 0; `warn` at `warnBurnRate` or more. */
-  state: 'ok' | 'warn' | 'exhausted' | 'no-data';
+  /**
+   * `no-data` under `minEvents`; `warn` at `warnBurnRate` or more. The window is an hour, not the
+   * SLO's period, so a window burning above 1 is not a spent budget: Prometheus' rules judge that.
+   */
+  state: 'ok' | 'warn' | 'no-data';
 }
 
 /** A health check in the shape `@immo/health`'s `addCheck` takes (never critical: an error budget must not fail readiness). */
@@ -64,7 +67,7 @@ export interface ErrorBudget {
   refresh(): Promise<ErrorBudgetStatus>;
   /** The status over the window now. */
   status(): ErrorBudgetStatus;
-  /** An `@immo/health` check: `warn` (never `fail`) while the budget burns fast or is spent. */
+  /** An `@immo/health` check: `warn` (never `fail`) while the budget burns fast. */
   healthCheck(options?: { name?: string; intervalMs?: number }): ErrorBudgetHealthCheck;
 }
 
@@ -90,7 +93,7 @@ const optionsSchema = z
  * ```ts
  * const budget = createErrorBudget({ objective: '99.9%', source: () => httpTotals() });
  * health.addCheck(budget.healthCheck());
- * if (budget.status().state === 'exhausted') holdRollout();
+ * if (budget.status().state === 'warn') holdRollout();
  * ```
  */
 export function createErrorBudget(
@@ -134,6 +137,7 @@ export function createErrorBudget(
       good[slot] = 0;
       bad[slot] = 0;
     }
+    // A clock that went backwards keeps counting into the current bucket instead of a "future" one.
     if (b > current) current = b;
     return current % n;
   };
@@ -170,7 +174,6 @@ export function createErrorBudget(
     const remaining = burnRate === undefined ? 1 : 1 - burnRate;
     let state: ErrorBudgetStatus['state'] = 'ok';
     if (events < (options.minEvents ?? 100)) state = 'no-data';
-    else if (remaining < 0) state = 'exhausted';
     else if ((burnRate ?? 0) >= (options.warnBurnRate ?? 6)) state = 'warn';
     return {
       objective: objective!,
@@ -203,10 +206,10 @@ export function createErrorBudget(
         async check() {
           const s = await refresh();
           const rate = Number((s.burnRate ?? 0).toFixed(3));
-          if (s.state === 'warn' || s.state === 'exhausted') {
+          if (s.state === 'warn') {
             return {
               status: 'warn' as const,
-              output: `error budget ${s.state === 'exhausted' ? 'spent' : 'burning fast'}: burn rate ${rate} over the last ${windowMs / 60_000} min (${s.badEvents} of ${s.events} events bad)`,
+              output: `error budget burning fast: burn rate ${rate} over the last ${windowMs / 60_000} min (${s.badEvents} of ${s.events} events bad)`,
               observedValue: rate,
               observedUnit: 'x',
             };

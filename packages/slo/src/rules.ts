@@ -84,10 +84,14 @@ export function leMatcher(threshold: number): Matcher {
  * series that appears inside the window — a route's first 5xx creates its series already at 1, a
  * restarted pod's series start at whatever it counted before the first scrape — so a burst of
  * errors on a new label set would be invisible. The second term adds the first value of series
- * that did not exist 5m ago (a counter's minimum over the window is its first value).
+ * that had no sample in the hour before the window (a counter's minimum over the window is its
+ * first value).
  */
 function increase(selector: string): string {
-  return `(sum(increase(${selector}[5m])) + (sum(min_over_time(${selector}[5m]) unless ${selector} offset 5m) or vector(0)))`;
+  // "New" means no sample in the hour before the window: a series back from a scrape gap (target
+  // down, Prometheus restarting) carries its lifetime count and must not be counted again. Gaps
+  // longer than an hour are the limit of this (see the README).
+  return `(sum(increase(${selector}[5m])) + (sum(min_over_time(${selector}[5m]) unless last_over_time(${selector}[1h] offset 5m)) or vector(0)))`;
 }
 
 /** The 5m event and bad-event expressions of an SLI. */

@@ -56,7 +56,7 @@ export function parseSelector(text: string): Selector | string {
   if (!selector.metric) return 'a selector with a metric name';
   for (const m of selector.matchers) {
     if ((m.op === '=~' || m.op === '!~') && !validRegex(m.value)) {
-      return `a selector whose regular expressions compile (${m.name}${m.op}${JSON.stringify(m.value)})`;
+      return `a selector whose regular expressions compile in RE2, Prometheus' engine, which has no lookaround or backreferences (${m.name}${m.op}${JSON.stringify(m.value)})`;
     }
   }
   return selector;
@@ -74,7 +74,12 @@ function unquote(literal: string): string {
   }
 }
 
+// Prometheus compiles regexes with Go's RE2: no lookaround and no backreferences, which
+// JavaScript's engine would accept here and promtool would then refuse.
+const NOT_RE2 = /\(\?<?[=!]|\\[1-9]|\\k</;
+
 function validRegex(source: string): boolean {
+  if (NOT_RE2.test(source)) return false;
   try {
     new RegExp(`^(?:${source})$`);
     return true;

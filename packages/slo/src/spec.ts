@@ -235,10 +235,42 @@ export interface DefineSlosOptions {
 const ID = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const labels = z.record(
-  z.string().regex(LABEL_NAME, 'a Prometheus label name'),
-  z.string().max(1024, 'a label value of at most 1024 characters'),
-);
+// Alert annotations and labels are Go templates: a value with {{ }} would be executed as one.
+const NO_TEMPLATE = /^(?!.*(\{\{|\}\})).*$/s;
+const labelValue = z
+  .string()
+  .max(1024, 'a label value of at most 1024 characters')
+  .regex(NO_TEMPLATE, 'a value without {{ or }} (alert templates would run it)');
+const labels = z.record(z.string().regex(LABEL_NAME, 'a Prometheus label name'), labelValue);
+/** Labels the generator sets on alerts itself; `alerting.labels` may not override them. */
+const RESERVED_ALERT_LABELS = new Set([
+  'slo',
+  'service',
+  'priority',
+  'severity',
+  'burn_tier',
+  'alertname',
+  'job_name',
+]);
+const alertLabels = z
+  .record(z.string().regex(LABEL_NAME, 'a Prometheus label name'), labelValue)
+  .superRefine((obj, ctx) => {
+    for (const key of Object.keys(obj)) {
+      if (key.startsWith('__')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'a label name not starting with __ (reserved)',
+        });
+      } else if (RESERVED_ALERT_LABELS.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `a label the generator does not set itself (${[...RESERVED_ALERT_LABELS].join(', ')})`,
+        });
+      }
+    }
+  });
 const duration = z
   .string()
   .refine((d) => parseDuration(d) !== undefined, 'a Prometheus duration such as 30m');
@@ -274,7 +306,10 @@ const sliSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('batch'),
-      job: z.string().min(1, 'a job label value'),
+      job: z
+        .string()
+        .min(1, 'a job label value')
+        .regex(/^[^{}\n\r]*$/, 'a job name without { or }'),
       jobLabel: z.string().regex(LABEL_NAME, 'a Prometheus label name').optional(),
       deadline: duration,
       every: duration,
@@ -295,9 +330,9 @@ const sloSchema = z
       .string()
       .min(1, 'a service name')
       .max(128)
-      .regex(/^[^\n\r]*$/, 'a single-line service name'),
-    description: z.string().max(1024).optional(),
-    owner: z.string().max(256).optional(),
+      .regex(/^[^\n\r{}]*$/, 'a single-line service name without { or }'),
+    description: z.string().max(1024).regex(NO_TEMPLATE, 'a description without {{ or }}').optional(),
+    owner: z.string().max(256).regex(NO_TEMPLATE, 'an owner without {{ or }}').optional(),
     objective: z.union([z.number(), z.string()]),
     window: z.enum(SLO_WINDOWS),
     sli: sliSchema,
@@ -310,7 +345,7 @@ const sloSchema = z
         lateOrFailed: z.union([z.literal(false), alert]).optional(),
         noSuccess: z.union([z.literal(false), alert]).optional(),
         runbookUrl: z.url().optional(),
-        labels: labels.optional(),
+        labels: alertLabels.optional(),
       })
       .strict()
       .optional(),
@@ -503,13 +538,14 @@ function resolveOne(spec: SloSpec, options: DefineSlosOptions, issues: string[])
     if (budget !== undefined) {
       for (const tier of ['fast', 'slow'] as const) {
         if (!alerting[tier]) continue;
-        for (const c of BURN_TIERS[tier]) {
-          const factor = burnFactor(spec.window, c);
-          if (factor * budget >= 1) {
-            issues.push(
-              `alerting.${tier}: expected a tier that can fire, received objective ${formatNumber(objective!)} — the ${c.long}/${c.short} condition needs an error ratio above ${formatNumber(factor)} × ${formatNumber(budget)} = ${formatNumber(factor * budget)}, which can never happen; raise the objective above ${formatNumber(1 - 1 / factor)} or set alerting.${tier}: false`,
-            );
-          }
+        // A tier fires when any of its conditions can; one impossible condition alone (the 1h page
+        // at a 93% objective) leaves the other to do the work.
+        const conditions = BURN_TIERS[tier].map((c) => ({ c, factor: burnFactor(spec.window, c) }));
+        if (conditions.every(({ factor }) => factor * budget >= 1)) {
+          const { c, factor } = conditions.reduce((a, b) => (b.factor < a.factor ? b : a));
+          issues.push(
+            `alerting.${tier}: expected a tier that can fire, received objective ${formatNumber(objective!)} — even its ${c.long}/${c.short} condition needs an error ratio above ${formatNumber(factor)} × ${formatNumber(budget)} = ${formatNumber(factor * budget)}, which can never happen; raise the objective above ${formatNumber(1 - 1 / factor)} or set alerting.${tier}: false`,
+          );
         }
       }
     }

@@ -227,8 +227,10 @@ export function detectionMinutes(slo: Slo, tier: 'fast' | 'slow', errorRatio: nu
   return times.length ? Math.min(...times) : Number.POSITIVE_INFINITY;
 }
 
-// Recorded 5m increases trail the traffic: an outage shows in full after 5 minutes.
-const COUNTING_LAG = 5;
+// Recorded 5m increases trail the traffic: the overlapping 5m counts put an outage's effect on a
+// long window about 2.5 minutes behind the workbook's time. Four minutes of slack, no more, so a
+// factor off by 10% fails the firing check.
+const COUNTING_LAG = 4;
 // Clean history before an outage: the 6h window of the fast tier's second condition is full.
 const HISTORY = 360;
 
@@ -255,6 +257,8 @@ function burnTests(slo: Slo): SloPromtoolTest[] {
         ...alertCheck(slo, absent, end, false),
       ],
       [
+        // Before the first 5m count exists: no event seen, the whole budget (not an absent series).
+        near(SLO_SERIES.budgetRemaining, slo, 1, '0s'),
         near(SLO_SERIES.budgetRemaining, slo, 1, minutes(end)),
         near(burnRateSeries('1h'), slo, 0, minutes(end)),
       ],
@@ -277,7 +281,8 @@ function burnTests(slo: Slo): SloPromtoolTest[] {
           { minutes: resolvedBy - HISTORY - outage + 10, rate, errorRatio: 0 },
         ]),
         [
-          ...alertCheck(slo, fast, HISTORY + Math.max(0, Math.ceil(tw) - 1), false),
+          // Checked `for` later: a condition true too early would be firing by then.
+          ...alertCheck(slo, fast, HISTORY + Math.max(0, Math.ceil(tw) - 1) + forMinutes(fast), false),
           ...alertCheck(slo, fast, HISTORY + firesBy, true),
           ...alertCheck(slo, fast, resolvedBy, false),
         ],
@@ -297,7 +302,26 @@ function burnTests(slo: Slo): SloPromtoolTest[] {
             { minutes: by + 5, rate, errorRatio: e },
           ]),
           [
-            ...alertCheck(slo, fast, HISTORY + Math.ceil(t) - 1, false),
+            ...alertCheck(slo, fast, HISTORY + Math.ceil(t) - 1 + forMinutes(fast), false),
+            ...alertCheck(slo, fast, HISTORY + by, true),
+          ],
+        ),
+      );
+    }
+    // Errors between the two page factors: only the 6h/30m condition can see them.
+    const e6 = clean(((fastFactors[0]! + fastFactors[1]!) / 2) * slo.budget);
+    if (!boolean && e6 < 1) {
+      const t = detectionMinutes(slo, 'fast', e6);
+      const by = Math.ceil(t) + COUNTING_LAG + forMinutes(fast);
+      tests.push(
+        test(
+          `${slo.id}: ${formatNumber(e6 * 100)}% errors (under the 1h factor) — ${fast.alert} from the 6h condition alone, quiet before the workbook's ${formatNumber(t)} min, firing by ${by} min`,
+          inputSeries(slo, [
+            { minutes: HISTORY, rate, errorRatio: 0 },
+            { minutes: by + 5, rate, errorRatio: e6 },
+          ]),
+          [
+            ...alertCheck(slo, fast, HISTORY + Math.ceil(t) - 1 + forMinutes(fast), false),
             ...alertCheck(slo, fast, HISTORY + by, true),
           ],
         ),
@@ -325,6 +349,19 @@ function burnTests(slo: Slo): SloPromtoolTest[] {
             ...alertCheck(slo, fast, leak / 2, false),
             ...alertCheck(slo, fast, leak, false),
           ],
+        ),
+      );
+    }
+    // A leak between the ticket's two factors: only the 3d/6h condition holds.
+    const e3 = clean(((slowFactors[0]! + slowFactors[1]!) / 2) * slo.budget);
+    if (!boolean && e3 < minFast * slo.budget) {
+      const leak = 2 * 60;
+      const by = COUNTING_LAG + forMinutes(slow);
+      tests.push(
+        test(
+          `${slo.id}: a leak of ${formatNumber(e3 / slo.budget)}× the budget (under the 1d factor) — ${slow.alert} from the 3d condition alone by ${by} min`,
+          inputSeries(slo, [{ minutes: leak, rate, errorRatio: e3 }]),
+          [...alertCheck(slo, slow, by, true), ...alertCheck(slo, fast, leak, false)],
         ),
       );
     }

@@ -9,7 +9,7 @@ function clock(start = 1_000_000) {
 }
 
 describe('in-process error budget', () => {
-  it('judges the last hour: ok, warn at 6x, exhausted above 1x of the window budget', () => {
+  it('judges the last hour: ok below the warn burn rate, warn at 6x', () => {
     const c = clock();
     const budget = createErrorBudget({ objective: '99.9%', now: c.now });
     expect(budget.status()).toMatchObject({
@@ -30,12 +30,14 @@ describe('in-process error budget', () => {
     const s = budget.status();
     expect(s.state).toBe('ok');
     expect(s.burnRate).toBeCloseTo(0.999, 3);
-    budget.record(false, 50); // 0.6%: burn rate 6 → warn, and more than the budget → exhausted wins
-    expect(budget.status().state).toBe('exhausted');
+    budget.record(false, 20); // 0.3%: burn rate 3, over the window's share but not fast → still ok
+    expect(budget.status()).toMatchObject({ state: 'ok', remaining: expect.closeTo(-1.99, 2) });
+    budget.record(false, 35); // 0.65%: burn rate 6.5 → warn
+    expect(budget.status().state).toBe('warn');
     const warm = createErrorBudget({ objective: 0.99, now: c.now, warnBurnRate: 6 });
     warm.record(true, 930);
-    warm.record(false, 70); // 7% of a 1% budget: burn 7, remaining −6 → exhausted
-    expect(warm.status().state).toBe('exhausted');
+    warm.record(false, 70); // 7% of a 1% budget: burn 7 → warn
+    expect(warm.status().state).toBe('warn');
     const slowBurn = createErrorBudget({ objective: 0.9, now: c.now });
     slowBurn.record(true, 930);
     slowBurn.record(false, 70); // 7% of a 10% budget: burn 0.7 → ok
@@ -98,7 +100,7 @@ describe('in-process error budget', () => {
     const out = await check.check();
     expect(out).toEqual({
       status: 'warn',
-      output: 'error budget spent: burn rate 50 over the last 60 min (5 of 100 events bad)',
+      output: 'error budget burning fast: burn rate 50 over the last 60 min (5 of 100 events bad)',
       observedValue: 50,
       observedUnit: 'x',
     });

@@ -10,7 +10,9 @@ import {
   BURN_WINDOWS,
   burnRateSeries,
   defineSlos,
+  SLO_SERIES,
   type Slo,
+  type SloRule,
   type SloRuleGroup,
   type SloSpec,
   sloRuleFile,
@@ -142,6 +144,83 @@ describe.skipIf(!tools.ok)('generated rules and tests with the real promtool', {
     );
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/slow leak/);
+  });
+
+  it.each([
+    [
+      'the 6h/30m page condition is dropped',
+      (r: SloRule) => r.alert === 'SLOFastBurn',
+      /\nor\n\(slo:burn_rate:6h[^)]+\)/,
+      '',
+      /6h condition alone/,
+    ],
+    [
+      'the page factor is 10% higher',
+      (r: SloRule) => r.alert === 'SLOFastBurn',
+      /> 14\.4/g,
+      '> 15.84',
+      /2\.88% errors/,
+    ],
+    [
+      'the 3d/6h ticket factor is 10x',
+      (r: SloRule) => r.alert === 'SLOSlowBurn',
+      /> 1\)/g,
+      '> 10)',
+      /3d condition alone/,
+    ],
+    [
+      'the no-traffic budget fallback is dropped',
+      (r: SloRule) => r.record === SLO_SERIES.budgetRemaining,
+      / or on\(\) vector\(1\)/,
+      '',
+      /error_budget_remaining/,
+    ],
+  ] as const)('fail when %s', async (_, pick, from, to, expected) => {
+    const slo = slos[0]!;
+    const group = sloRuleGroup(slo);
+    const rules = group.rules.map((r) => (pick(r) ? { ...r, expr: r.expr.replace(from, to) } : r));
+    expect(rules.filter(pick).map((r) => r.expr)).not.toEqual(group.rules.filter(pick).map((r) => r.expr));
+    const r = await promtoolTest(slo, { ...group, rules });
+    expect(r.ok).toBe(false);
+    expect(r.output).toMatch(expected);
+  });
+
+  it('a series back from a scrape gap is not counted again (its lifetime count is not new events)', async () => {
+    const slo = slos[0]!;
+    const dir = join(tmp, `gap-${++n}`);
+    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    writeFileSync(join(dir, 'rules.yml'), toYaml({ groups: [sloRuleGroup(slo)] }));
+    const sel = '{slo="api-availability", service="api"}';
+    const test = {
+      interval: '1m',
+      input_series: [
+        // The target is not scraped for 6 minutes, then comes back with its counters as they were.
+        {
+          series:
+            'http_server_request_duration_seconds_count{service="api", http_response_status_code="200"}',
+          values: '0+1000x60 _x6 67000+1000x30',
+        },
+        {
+          series:
+            'http_server_request_duration_seconds_count{service="api", http_response_status_code="500"}',
+          values: '500x60 _x6 500x30',
+        },
+      ],
+      promql_expr_test: [
+        {
+          expr: `slo:bad_events:increase5m${sel}`,
+          eval_time: '75m',
+          exp_samples: [{ labels: `slo:bad_events:increase5m${sel}`, value: 0 }],
+        },
+        {
+          expr: `slo:events:increase5m${sel} < bool 10000`,
+          eval_time: '75m',
+          exp_samples: [{ labels: sel, value: 1 }],
+        },
+      ],
+      alert_rule_test: [{ eval_time: '80m', alertname: 'SLOFastBurn', exp_alerts: [] }],
+    };
+    expect(await runTest(dir, test)).toMatch(/SUCCESS/);
   });
 
   it('fail when the batch deadline bucket is wrong (a late run counted as good)', async () => {

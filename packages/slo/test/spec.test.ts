@@ -54,11 +54,13 @@ describe('burn factors', () => {
   });
 
   it('rejects a tier that can never fire, with the arithmetic and the way out', () => {
-    const lines = issues([{ ...availability, objective: 0.9 }]);
+    const lines = issues([{ ...availability, objective: 0.8 }]);
     expect(lines).toEqual([
-      'api-availability: alerting.fast: expected a tier that can fire, received objective 0.9 — the 1h/5m condition needs an error ratio above 14.4 × 0.1 = 1.44, which can never happen; raise the objective above 0.930555555556 or set alerting.fast: false',
+      'api-availability: alerting.fast: expected a tier that can fire, received objective 0.8 — even its 6h/30m condition needs an error ratio above 6 × 0.2 = 1.2, which can never happen; raise the objective above 0.833333333333 or set alerting.fast: false',
     ]);
-    expect(issues([{ ...availability, objective: 0.9, alerting: { fast: false } }])).toEqual([]);
+    expect(issues([{ ...availability, objective: 0.8, alerting: { fast: false } }])).toEqual([]);
+    // At 0.9 the 1h page condition is impossible (14.4 × 0.1) but the 6h one (6 × 0.1) is not.
+    expect(issues([{ ...availability, objective: 0.9 }])).toEqual([]);
   });
 });
 
@@ -128,6 +130,26 @@ describe('validation', () => {
     expect(
       validateSlos([{ ...odd, sli: { ...odd.sli, testLabels: { code: 'abcdefgq' } } } as SloSpec]).ok,
     ).toBe(true);
+  });
+
+  it('refuses what promtool or the alert templates would refuse later: non-RE2 regexes, {{ }}, reserved alert labels', () => {
+    const lines = issues([
+      {
+        ...availability,
+        service: 'api {{ $value }}',
+        description: 'see {{ .Labels }}',
+        sli: { kind: 'ratio', bad: 'req_total{code=~"(?=5)..."}', total: 'req_total' },
+        alerting: { labels: { __meta: 'x', severity: 'low', team: 'billing {{ x }}' } },
+      },
+    ]);
+    expect(lines).toEqual([
+      'api-availability: service: expected a single-line service name without { or }, received "api {{ $value }}"',
+      'api-availability: description: expected a description without {{ or }}, received "see {{ .Labels }}"',
+      'api-availability: alerting.labels.team: expected a value without {{ or }} (alert templates would run it), received "billing {{ x }}"',
+      'api-availability: alerting.labels.__meta: expected a label name not starting with __ (reserved), received "x"',
+      'api-availability: alerting.labels.severity: expected a label the generator does not set itself (slo, service, priority, severity, burn_tier, alertname, job_name), received "low"',
+      'api-availability: sli.bad: expected a selector whose regular expressions compile in RE2, Prometheus\' engine, which has no lookaround or backreferences (code=~"(?=5)..."), received "req_total{code=~"(?=5)..."}"',
+    ]);
   });
 
   it('defineSlos throws IMMO_SLO_INVALID_SPEC with the same lines', () => {
