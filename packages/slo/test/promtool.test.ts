@@ -43,6 +43,14 @@ async function promtoolTest(slo: Slo, group: SloRuleGroup = sloRuleGroup(slo)) {
   }
 }
 
+/** A fresh folder holding `rules.yml` with the SLO's group, for hand-written tests. */
+async function rulesDir(slo: Slo): Promise<string> {
+  const dir = join(tmp, `h${++n}`);
+  await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+  writeFileSync(join(dir, 'rules.yml'), toYaml({ groups: [sloRuleGroup(slo)] }));
+  return dir;
+}
+
 /** Runs one hand-written promtool test against `<dir>/rules.yml`; returns promtool's output. */
 async function runTest(dir: string, test: object): Promise<string> {
   writeFileSync(
@@ -186,10 +194,7 @@ describe.skipIf(!tools.ok)('generated rules and tests with the real promtool', {
   });
 
   it('a series back from a scrape gap is not counted again (its lifetime count is not new events)', async () => {
-    const slo = slos[0]!;
-    const dir = join(tmp, `gap-${++n}`);
-    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
-    writeFileSync(join(dir, 'rules.yml'), toYaml({ groups: [sloRuleGroup(slo)] }));
+    const dir = await rulesDir(slos[0]!);
     const sel = '{slo="api-availability", service="api"}';
     const test = {
       interval: '1m',
@@ -239,10 +244,7 @@ describe.skipIf(!tools.ok)('generated rules and tests with the real promtool', {
   });
 
   it('counts the first value of a series that appears with errors already counted (increase() alone misses it)', async () => {
-    const slo = slos[0]!;
-    const dir = join(tmp, `new-series-${++n}`);
-    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
-    writeFileSync(join(dir, 'rules.yml'), toYaml({ groups: [sloRuleGroup(slo)] }));
+    const dir = await rulesDir(slos[0]!);
     const sel = '{slo="api-availability", service="api"}';
     const test = {
       interval: '1m',
