@@ -1,7 +1,7 @@
 import { requireTools } from '@immo/test-servers';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServiceProcess, startDatabase, startService } from './helpers.js';
+import { eventually, type ServiceProcess, startDatabase, startService } from './helpers.js';
 
 const tools = requireTools('sample app resilience', ['postgres']);
 
@@ -32,7 +32,13 @@ describe.skipIf(!tools.ok)('sample app resilience (the built server, real Postgr
       IMMO_HEALTH_CHECK_TIMEOUT_MS: '400',
     });
     try {
-      expect(await status(`${service.url}/health/ready`)).toBe(200);
+      // Ready once the first database check has run (a probe before that answers 503, as it should).
+      const ready = await eventually(
+        () => status(`${service.url}/health/ready`),
+        (s) => s === 200,
+        5_000,
+      );
+      expect(ready).toBe(200);
       await db.server.pause();
       const stoppedAt = Date.now();
       let readyFailedAfter = -1;
@@ -98,15 +104,17 @@ describe.skipIf(!tools.ok)('sample app resilience (the built server, real Postgr
       service.child.kill('SIGTERM');
       const readiness: { at: number; status: number }[] = [];
       // Kubernetes takes the pod out of the Service after readiness fails; the load stops there,
-      // well inside the propagation delay, as traffic from a Service would.
+      // well inside the propagation delay, as traffic from a Service would. A timer stops it, not
+      // the probe loop: on a loaded machine one probe can take longer than the slack.
+      const stopped = new Promise((r) => load.once('done', r));
+      const stopLoad = setTimeout(() => load.stop(), delay - 700);
       while (Date.now() - signalledAt < delay - 700) {
         const at = Date.now() - signalledAt;
         readiness.push({ at, status: await status(`${service.url}/health/ready`) });
         await new Promise((r) => setTimeout(r, 100));
       }
-      const stopped = new Promise((r) => load.once('done', r));
-      load.stop();
       await stopped;
+      clearTimeout(stopLoad);
 
       const { code, at } = await service.exited;
       expect(failures).toEqual([]);
