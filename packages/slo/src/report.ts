@@ -1,4 +1,4 @@
-import { parseDuration } from '@immo/metrics/mixin';
+import { parseDuration } from './duration.js';
 import { SloError } from './errors.js';
 import { formatNumber } from './numbers.js';
 import { burnRateSeries, SLO_SERIES } from './rules.js';

@@ -1,4 +1,4 @@
-import { formatDuration as formatMs, parseDuration } from '@immo/metrics/mixin';
+import { formatDuration as formatMs, parseDuration } from './duration.js';
 import { formatNumber } from './numbers.js';
 import { formatSelector, type Matcher } from './selector.js';
 import {

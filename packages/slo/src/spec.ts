@@ -1,11 +1,5 @@
-import {
-  DB_OPERATION_DURATION_BUCKETS,
-  HTTP_CLIENT_DURATION_BUCKETS,
-  HTTP_SERVER_DURATION_BUCKETS,
-  JOB_DURATION_BUCKETS,
-} from '@immo/metrics';
-import { formatDuration, parseDuration } from '@immo/metrics/mixin';
 import { z } from 'zod';
+import { formatDuration, parseDuration } from './duration.js';
 import { describeValue, formatIssues, SloError } from './errors.js';
 import { clean, formatNumber } from './numbers.js';
 import { type Matcher, parseSelector, type Selector } from './selector.js';
@@ -211,12 +205,18 @@ export interface Slo {
   spec: SloSpec;
 }
 
-/** Histograms @immo/metrics defines, with their default buckets (a service may add buckets). */
+const SEMCONV_HTTP = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/**
+ * Histograms @immo/metrics defines, with their default buckets (a service may add buckets). Copied
+ * rather than imported: importing @immo/metrics loads prom-client into every `immo-slo` run, and a
+ * test pins these lists to its constants.
+ */
 export const KNOWN_HISTOGRAMS: Readonly<Record<string, readonly number[]>> = {
-  http_server_request_duration_seconds: HTTP_SERVER_DURATION_BUCKETS,
-  http_client_request_duration_seconds: HTTP_CLIENT_DURATION_BUCKETS,
-  db_client_operation_duration_seconds: DB_OPERATION_DURATION_BUCKETS,
-  immo_job_duration_seconds: JOB_DURATION_BUCKETS,
+  http_server_request_duration_seconds: SEMCONV_HTTP,
+  http_client_request_duration_seconds: SEMCONV_HTTP,
+  db_client_operation_duration_seconds: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+  immo_job_duration_seconds: [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600],
 };
 
 /** Options of {@link defineSlos}. */

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '@immo/metrics/mixin';
+import { formatDuration, parseDuration } from './duration.js';
 import { clean, formatNumber } from './numbers.js';
 import { burnRateSeries, SLO_ALERTS, SLO_SERIES, type SloRule, sloRuleGroup } from './rules.js';
 import { exampleLabels, formatSelector, type Selector, selects } from './selector.js';
