@@ -64,7 +64,8 @@ export const SLO_ALERTS = {
   noSuccess: 'SLOBatchNoRecentSuccess',
 } as const;
 
-function identity(slo: Slo): string {
+/** The matchers of an SLO's identity labels: `{slo="…", service="…"}`. */
+export function identity(slo: Slo): string {
   return `{slo=${JSON.stringify(slo.id)}, service=${JSON.stringify(slo.service)}}`;
 }
 

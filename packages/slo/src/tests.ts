@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from './duration.js';
 import { clean, formatNumber } from './numbers.js';
-import { burnRateSeries, SLO_ALERTS, SLO_SERIES, type SloRule, sloRuleGroup } from './rules.js';
+import { burnRateSeries, identity, SLO_ALERTS, SLO_SERIES, type SloRule, sloRuleGroup } from './rules.js';
 import { exampleLabels, formatSelector, type Selector, selects } from './selector.js';
 import { BURN_TIERS, burnFactor, type Slo } from './spec.js';
 
@@ -40,10 +40,10 @@ interface PlannedSeries {
 }
 
 function seriesText(metric: string, labels: Record<string, string>): string {
-  const body = Object.entries(labels)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(', ');
-  return body ? `${metric}{${body}}` : metric;
+  return formatSelector(
+    metric,
+    Object.entries(labels).map(([name, value]) => ({ name, op: '=' as const, value })),
+  );
 }
 
 /**
@@ -175,10 +175,6 @@ function firing(rule: SloRule, slo: Slo) {
 
 function minutes(n: number): string {
   return formatDuration(Math.round(n) * 60_000);
-}
-
-function identity(slo: Slo): string {
-  return `{slo=${JSON.stringify(slo.id)}, service=${JSON.stringify(slo.service)}}`;
 }
 
 /** `expr == bool expr`: 1 for a number, 0 for NaN, nothing when absent. */
