@@ -55,7 +55,8 @@ async function immoStack({ sampleRatio, sentry = true } = {}) {
       serviceName: 'bench',
       serviceVersion: '0.0.0',
       environment: 'bench',
-      sampleRatio,
+      // BENCH_SAMPLE_RATIO: a diagnosis switch (cost against the sampling ratio), not used by the default runs.
+      sampleRatio: process.env.BENCH_SAMPLE_RATIO ? Number(process.env.BENCH_SAMPLE_RATIO) : sampleRatio,
       // Diagnosis switches (not used by the default runs).
       ...(process.env.BENCH_NO_INSTR === '1' ? { instrumentPg: false, instrumentUndici: false } : {}),
     });
