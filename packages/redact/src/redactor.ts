@@ -62,6 +62,12 @@ function isError(value: object): value is Error {
   return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
 }
 
+// Copies of plain objects are built by `new PlainObject()`: the same prototype and own properties as
+// `{}`, but V8 reserves in-object slots for a constructor's objects (sized by the first few it makes),
+// where `{}` gets four and moves further properties to a separate array, reallocated as the copy grows.
+const PlainObject = function PlainObject() {} as unknown as new () => Record<string, unknown>;
+PlainObject.prototype = objectProto;
+
 function setProp(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') {
     Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
@@ -281,16 +287,8 @@ class Walk {
 
   /** The redacted form of `v`, or {@link KEEP} when `v` needs no change. */
   private walk(v: unknown, depth: number): unknown {
+    if (typeof v === 'string') return this.walkString(v);
     if (++this.nodes > this.maxNodes) return v === TRUNCATED_SIZE ? KEEP : TRUNCATED_SIZE;
-    if (typeof v === 'string') {
-      // nodes (already counted for v) is v's position in this pass.
-      const slot = this.nodes;
-      if (slot < SLOTS && this.slotValues[slot] === v) return KEEP;
-      const r = scanString(v, this.scan);
-      if (r !== v) return r;
-      if (slot < SLOTS && v.length <= MEMO_MAX_LENGTH) this.slotValues[slot] = v;
-      return KEEP;
-    }
     if (typeof v === 'number') {
       return this.cardsInNumbers && v >= 1e12 && v < 1e19 && Number.isInteger(v) && leadingDigit(v) >= 2
         ? this.numberAsCard(String(v))
@@ -300,6 +298,18 @@ class Walk {
     if (typeof v === 'bigint') {
       return this.cardsInNumbers && v >= 1_000_000_000_000n ? this.numberAsCard(String(v)) : KEEP;
     }
+    return KEEP;
+  }
+
+  /** {@link walk} for a string. */
+  private walkString(v: string): unknown {
+    if (++this.nodes > this.maxNodes) return v === TRUNCATED_SIZE ? KEEP : TRUNCATED_SIZE;
+    // nodes (now counting v) is v's position in this pass.
+    const slot = this.nodes;
+    if (slot < SLOTS && this.slotValues[slot] === v) return KEEP;
+    const r = scanString(v, this.scan);
+    if (r !== v) return r;
+    if (slot < SLOTS && v.length <= MEMO_MAX_LENGTH) this.slotValues[slot] = v;
     return KEEP;
   }
 
@@ -410,7 +420,8 @@ class Walk {
         r = UNREDACTABLE;
         ++this.nodes;
       } else if (d === 0) {
-        r = this.walk(v, depth + 1);
+        // Most values are strings: going straight to walkString() skips walk()'s type dispatch.
+        r = typeof v === 'string' ? this.walkString(v) : this.walk(v, depth + 1);
       } else if (d === 1) {
         r = this.censor(v);
       } else {
@@ -424,7 +435,7 @@ class Walk {
           scratch[this.top++] = v;
           continue;
         }
-        out = {};
+        out = new PlainObject();
         for (let k = base; k < this.top; k += 2) {
           setProp(out, scratch[k] as string, scratch[k + 1]);
         }

@@ -46,6 +46,7 @@ const HAS_JWT = 2;
 const HAS_BEARER = 4;
 const HAS_IBAN_START = 8;
 const HAS_ASSIGNMENT = 16;
+const RUN_CARD = 32;
 
 // Set by precheck() so that it can return several results without allocating.
 let maxDigitRun = 0;
@@ -65,13 +66,17 @@ function isLetterCode(c: number): boolean {
  * digits for IBANs, and a run of >= 13 digits that does not touch a letter, '_', '+', '-', '.' or ','
  * for cards (runs may have single spaces or dashes between digits, as in the detectors). Most log
  * strings fail every check and never reach a regular expression or a detector loop.
+ *
+ * Ids and dates start many short digit runs, and neither detector can match without a long one, so
+ * the boundary conditions are looked at only once a run is long enough: the card boundary when a run
+ * reaches 13 digits, the IBAN start (see {@link hasIbanStart}) once the longest run has 10.
  */
 function precheck(s: string): number {
   let flags = 0;
   let run = 0;
+  let start = 0;
   let max = 0;
   let cardMax = 0;
-  let cardRun = false;
   let sep = false;
   const n = s.length;
   for (let i = 0; i < n; i++) {
@@ -92,25 +97,12 @@ function precheck(s: string): number {
         flags |= HAS_BEARER;
       }
     } else if (c >= 48 && c <= 57) {
-      if (run === 0) {
-        const p = i > 0 ? s.charCodeAt(i - 1) : 32;
-        cardRun = !(isWordCode(p) || p === 43 || p === 45 || p === 46 || p === 44);
-        if (
-          i >= 2 &&
-          isLetterCode(p) &&
-          isLetterCode(s.charCodeAt(i - 2)) &&
-          (i === 2 || !isWordCode(s.charCodeAt(i - 3))) &&
-          i + 1 < n &&
-          s.charCodeAt(i + 1) >= 48 &&
-          s.charCodeAt(i + 1) <= 57
-        ) {
-          flags |= HAS_IBAN_START;
-        }
-      }
+      if (run === 0) start = i;
       run++;
       sep = false;
       if (run > max) max = run;
-      if (cardRun && run > cardMax) cardMax = run;
+      // Only whether some card-eligible run reaches 13 is used, so shorter ones are not measured.
+      if (run >= 13 && run > cardMax && cardRunStart(s, start)) cardMax = run;
     } else if ((c === 32 || c === 45) && run > 0 && !sep) {
       sep = true;
     } else {
@@ -124,8 +116,49 @@ function precheck(s: string): number {
       }
     }
   }
+  if (max >= 10 && hasIbanStart(s)) flags |= HAS_IBAN_START;
   maxDigitRun = max;
   maxCardRun = cardMax;
+  return flags;
+}
+
+/** A digit run starting at `start` may be a card: it does not follow a word character, '+', '-', '.' or ','. */
+function cardRunStart(s: string, start: number): boolean {
+  const p = start > 0 ? s.charCodeAt(start - 1) : 32;
+  return !(isWordCode(p) || p === 43 || p === 45 || p === 46 || p === 44);
+}
+
+/**
+ * Two letters at a word boundary followed by two digits, as an IBAN starts. A digit after a letter
+ * always starts a digit run, so this is the IBAN condition on run starts, looked for on its own.
+ */
+function hasIbanStart(s: string): boolean {
+  const n = s.length;
+  for (let i = 2; i + 1 < n; i++) {
+    const c = s.charCodeAt(i);
+    if (
+      c >= 48 &&
+      c <= 57 &&
+      isLetterCode(s.charCodeAt(i - 1)) &&
+      isLetterCode(s.charCodeAt(i - 2)) &&
+      (i === 2 || !isWordCode(s.charCodeAt(i - 3))) &&
+      s.charCodeAt(i + 1) >= 48 &&
+      s.charCodeAt(i + 1) <= 57
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * @internal Which detectors can match in `s`: the HAS_* flags, with HAS_IBAN_START standing for "the
+ * IBAN detector runs" and RUN_CARD for "the card detector runs".
+ */
+export function detectorsFor(s: string): number {
+  let flags = precheck(s);
+  if (maxDigitRun < 10) flags &= ~HAS_IBAN_START;
+  if (maxCardRun >= 13) flags |= RUN_CARD;
   return flags;
 }
 
@@ -209,12 +242,12 @@ export function scanString(s: string, c: ScanConfig): string {
     out = out.replace(p.re, p.replacer);
   }
   if (out.length >= 6) {
-    const flags = precheck(out);
+    const flags = detectorsFor(out);
     if ((flags & HAS_BEARER) !== 0 && c.bearer) out = out.replace(BEARER_RE, CENSOR_BEARER);
     if ((flags & HAS_JWT) !== 0 && c.jwt) out = out.replace(JWT_RE, CENSOR_JWT);
     if ((flags & HAS_AT) !== 0 && c.email) out = out.replace(EMAIL_RE, CENSOR_EMAIL);
-    if ((flags & HAS_IBAN_START) !== 0 && maxDigitRun >= 10 && c.iban) out = redactIbans(out);
-    if (maxCardRun >= 13 && c.card) out = redactCards(out);
+    if ((flags & HAS_IBAN_START) !== 0 && c.iban) out = redactIbans(out);
+    if ((flags & RUN_CARD) !== 0 && c.card) out = redactCards(out);
     // Last, so that a value a detector above recognised keeps its more telling censor.
     if ((flags & HAS_ASSIGNMENT) !== 0 && c.assignment) out = redactAssignments(out, c.isSensitiveKey);
   }
