@@ -67,9 +67,8 @@ function isLetterCode(c: number): boolean {
  * for cards (runs may have single spaces or dashes between digits, as in the detectors). Most log
  * strings fail every check and never reach a regular expression or a detector loop.
  *
- * Ids and dates start many short digit runs, and neither detector can match without a long one, so
- * the boundary conditions are looked at only once a run is long enough: the card boundary when a run
- * reaches 13 digits, the IBAN start (see {@link hasIbanStart}) once the longest run has 10.
+ * Ids and dates start many short digit runs, and a card needs a long one, so the card boundary is
+ * looked at only when a run reaches 13 digits; an IBAN start only where a letter precedes a run.
  */
 function precheck(s: string): number {
   let flags = 0;
@@ -97,7 +96,10 @@ function precheck(s: string): number {
         flags |= HAS_BEARER;
       }
     } else if (c >= 48 && c <= 57) {
-      if (run === 0) start = i;
+      if (run === 0) {
+        start = i;
+        if (i >= 2 && isLetterCode(s.charCodeAt(i - 1)) && ibanStartAt(s, i)) flags |= HAS_IBAN_START;
+      }
       run++;
       sep = false;
       if (run > max) max = run;
@@ -116,7 +118,6 @@ function precheck(s: string): number {
       }
     }
   }
-  if (max >= 10 && hasIbanStart(s)) flags |= HAS_IBAN_START;
   maxDigitRun = max;
   maxCardRun = cardMax;
   return flags;
@@ -128,27 +129,15 @@ function cardRunStart(s: string, start: number): boolean {
   return !(isWordCode(p) || p === 43 || p === 45 || p === 46 || p === 44);
 }
 
-/**
- * Two letters at a word boundary followed by two digits, as an IBAN starts. A digit after a letter
- * always starts a digit run, so this is the IBAN condition on run starts, looked for on its own.
- */
-function hasIbanStart(s: string): boolean {
-  const n = s.length;
-  for (let i = 2; i + 1 < n; i++) {
-    const c = s.charCodeAt(i);
-    if (
-      c >= 48 &&
-      c <= 57 &&
-      isLetterCode(s.charCodeAt(i - 1)) &&
-      isLetterCode(s.charCodeAt(i - 2)) &&
-      (i === 2 || !isWordCode(s.charCodeAt(i - 3))) &&
-      s.charCodeAt(i + 1) >= 48 &&
-      s.charCodeAt(i + 1) <= 57
-    ) {
-      return true;
-    }
-  }
-  return false;
+/** Whether the digit at `i`, after a letter, starts an IBAN: two letters at a word boundary, two digits. */
+function ibanStartAt(s: string, i: number): boolean {
+  return (
+    isLetterCode(s.charCodeAt(i - 2)) &&
+    (i === 2 || !isWordCode(s.charCodeAt(i - 3))) &&
+    i + 1 < s.length &&
+    s.charCodeAt(i + 1) >= 48 &&
+    s.charCodeAt(i + 1) <= 57
+  );
 }
 
 /**
