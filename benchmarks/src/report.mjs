@@ -2,6 +2,7 @@
 //   benchmarks/results/http-<date>.json     (pnpm --filter @immo/benchmarks bench)
 //   packages/logger/bench/results.json      (pnpm --filter @immo/logger bench)
 //   packages/redact/bench/results.json      (pnpm --filter @immo/redact bench), if present
+//   packages/tracing/bench/results.json     (pnpm --filter @immo/tracing bench), if present
 //   benchmarks/results/startup-<date>.json  (pnpm --filter @immo/benchmarks startup)
 //   benchmarks/results/resilience-<date>.json (pnpm --filter @immo/benchmarks resilience)
 // A missing results file leaves its section saying "not measured yet".
@@ -618,6 +619,27 @@ function flagsSection(flags) {
   return lines.join('\n');
 }
 
+function tracingFlowSection(flow) {
+  if (!flow) return 'No run yet. Run `pnpm --filter @immo/tracing bench`.\n';
+  const d = flow.data;
+  const attrs = Object.keys(d.attributes).length;
+  const lines = [
+    `Command: \`${d.command}\` (results: \`${rel(flow.file)}\`; method in \`packages/tracing/bench/run.mjs\`).`,
+    '',
+    `${d.machine.cpuModel}, ${d.machine.cores} cores, Node ${d.machine.node}, measured ${d.date}; ${d.rounds} alternating rounds, a child process per case and round (tracing is set up once per process), ${d.spansPerChild} spans timed per child after a warm-up. A business-flow span with ${attrs} attributes (one holds an IBAN): \`withSpan(name, attributes, fn)\` of @immo/tracing next to the OpenTelemetry SDK alone (\`tracer.startActiveSpan\` on a \`BasicTracerProvider\`, AsyncLocalStorage context manager, \`ParentBased(TraceIdRatioBased)\`, \`BatchSpanProcessor\`). Both export to an exporter that only counts; the export runs between timed chunks and is timed too, so @immo/tracing's figure includes the PII scrubbing of every exported span, which the SDK's path does not do. No target; the per-request cost of the whole stack is in the HTTP tables above.`,
+    '',
+    '| sampling | @immo/tracing `withSpan`, ns/span (median [min–max]) | OTel SDK `startActiveSpan`, ns/span (median [min–max]) | @immo / SDK (median of per-round ratios [min–max]) | spans exported per span (immo / SDK) |',
+    '| ---: | --- | --- | --- | --- |',
+  ];
+  for (const r of d.results) {
+    lines.push(
+      `| ${fmt(r.sampleRatio * 100, 0)} % | ${fmt(r.immoNsPerSpan, 0)} [${fmt(r.immoMinMax[0], 0)}–${fmt(r.immoMinMax[1], 0)}] | ${fmt(r.otelSdkNsPerSpan, 0)} [${fmt(r.otelSdkMinMax[0], 0)}–${fmt(r.otelSdkMinMax[1], 0)}] | ${fmt(r.ratio, 2)}x [${fmt(r.ratioMinMax[0], 2)}–${fmt(r.ratioMinMax[1], 2)}] | ${fmt(r.exportedPerSpan.immo, 2)} / ${fmt(r.exportedPerSpan.otelSdk, 2)} |`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
 function healthSection(health) {
   if (!health) return 'No full run yet. Run `pnpm --filter @immo/health bench`.\n';
   const d = health.data;
@@ -812,6 +834,9 @@ export function generateReport(out = path.join(root, 'docs', 'benchmarks.md')) {
   const flagsFile = path.join(root, 'packages', 'flags', 'bench', 'results.json');
   const flagsData = readJson(flagsFile);
   const flags = flagsData ? { file: flagsFile, data: flagsData } : null;
+  const flowFile = path.join(root, 'packages', 'tracing', 'bench', 'results.json');
+  const flowData = readJson(flowFile);
+  const flow = flowData ? { file: flowFile, data: flowData } : null;
 
   const doc = `# Benchmarks
 
@@ -889,6 +914,9 @@ ${loggerSection(logger)}
 ## @immo/redact
 
 ${redactSection(redact)}
+## @immo/tracing: a business-flow span
+
+${tracingFlowSection(flow)}
 ## @immo/metrics
 
 ${metricsSection(metrics)}
@@ -915,6 +943,7 @@ pnpm --filter @immo/health bench              # writes packages/health/bench/res
 pnpm --filter @immo/k8s-manifests bench       # writes packages/k8s-manifests/bench/results.json
 pnpm --filter @immo/slo bench                 # writes packages/slo/bench/results.json
 pnpm --filter @immo/flags bench               # writes packages/flags/bench/results.json
+pnpm --filter @immo/tracing bench             # writes packages/tracing/bench/results.json
 pnpm --filter @immo/benchmarks bench          # writes benchmarks/results/http-<date>.json (14 variants; about 20 min)
 pnpm --filter @immo/benchmarks instructions   # writes benchmarks/results/instructions-<date>.json (valgrind; about 12 min)
 pnpm --filter @immo/benchmarks startup        # writes benchmarks/results/startup-<date>.json (start-up and RSS; about 5 min)
