@@ -65,7 +65,15 @@ export const SERVER_CORE = '0';
 export const CLIENT_CORE = '1';
 export const ROUTE_URL = '/api/orgs/org_8f3a2c';
 /** Variants with @immo/health's probe routes are ready when it says so; the others when the route answers. */
-const WITH_HEALTH = new Set(['immo-full', 'immo-trace', 'immo-trace10']);
+const WITH_HEALTH = new Set([
+  'immo-full',
+  'immo-trace',
+  'immo-trace10',
+  'immo-trace-ns',
+  'immo-trace10-ns',
+  'immo-trace0',
+  'immo-trace0-ns',
+]);
 export const readyPath = (variant) => (WITH_HEALTH.has(variant) ? '/health/ready' : ROUTE_URL);
 
 /**
@@ -264,8 +272,11 @@ export function countLines(file) {
     return { lines: 0, lastLine: null };
   }
   if (size === 0) return { lines: 0, lastLine: null };
-  const text = readFileSync(file, 'utf8');
+  // Bytes, not a string: a slice of a decoded string keeps the whole string alive, and the last line
+  // is kept in the results of every run (an 11-round run once held every log file, 4 GB, and died).
+  const bytes = readFileSync(file);
   let lines = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-  return { lines, lastLine: text.slice(text.lastIndexOf('\n', text.length - 2) + 1).trim() };
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++;
+  const start = bytes.lastIndexOf(10, bytes.length - 2) + 1;
+  return { lines, lastLine: bytes.toString('utf8', start).trim() };
 }
