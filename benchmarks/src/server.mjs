@@ -48,6 +48,9 @@ async function immoStack({ sampleRatio, sentry = true } = {}) {
   let tracing;
   let tracingMod;
   if (sampleRatio !== undefined) {
+    // The -ns variants: no Sentry configured at all (initTracing would otherwise load @sentry/node
+    // ahead of its require hook because the sink's DSN is in the environment).
+    if (!sentry) delete process.env.SENTRY_DSN;
     tracingMod = await import('@immo/tracing');
     const { initSentry } = await import('@immo/tracing/sentry');
     // Endpoint and DSN from OTEL_EXPORTER_OTLP_ENDPOINT and SENTRY_DSN (the benchmark's sink).
