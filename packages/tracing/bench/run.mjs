@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const OPS = Number(process.env.BENCH_OPS ?? 200_000);
+const WARMUP = 20_000;
 const RATIOS = [1, 0.1, 0];
 const VARIANTS = ['immo', 'otel-sdk'];
 // A billing run's attributes; one of them holds an IBAN, which @immo/tracing scrubs at export.
@@ -76,7 +77,7 @@ async function child(variant, ratio) {
   // Warm-up, then timed chunks; the queue is flushed between chunks (untimed) so that no span is
   // dropped for a full queue, which would make the timed path cheaper than a real one.
   const CHUNK = 1000;
-  for (let i = 0; i < 20_000; i++) {
+  for (let i = 0; i < WARMUP; i++) {
     run();
     if (i % CHUNK === CHUNK - 1) await flush();
   }
@@ -90,7 +91,7 @@ async function child(variant, ratio) {
     // The export (with @immo/tracing: the scrubbing) is part of a span's cost.
     ns += process.hrtime.bigint() - t1;
   }
-  return { nsPerSpan: Number(ns) / OPS, exportedPerSpan: exported / (OPS + 20_000) };
+  return { nsPerSpan: Number(ns) / OPS, exportedPerSpan: exported / (OPS + WARMUP) };
 }
 
 function median(xs) {
@@ -114,10 +115,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const out = execFileSync(
       process.execPath,
       [fileURLToPath(import.meta.url), '--child', variant, String(ratio)],
-      {
-        cwd: here,
-        env: { ...process.env, OTEL_SDK_DISABLED: 'false' },
-      },
+      { cwd: here },
     );
     const r = JSON.parse(String(out));
     samples.get(`${variant}@${ratio}`).push(r.nsPerSpan);

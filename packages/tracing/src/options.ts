@@ -211,7 +211,8 @@ export function parseKeyValueList(raw: string | undefined): Record<string, strin
   return out;
 }
 
-function envBoolean(raw: string): unknown {
+/** @internal `true`/`1` and `false`/`0` (any case, trimmed); anything else is returned as given. */
+export function envBoolean(raw: string): unknown {
   const v = raw.trim().toLowerCase();
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;

@@ -3,7 +3,7 @@ import { createRedactor, type RedactOptions, type Redactor } from '@immo/redact'
 import { z } from 'zod';
 import { setServerErrorCapture } from './capture.js';
 import { formatIssues, TracingOptionsError } from './errors.js';
-import { resolveTracingOptions } from './options.js';
+import { envBoolean, resolveTracingOptions } from './options.js';
 import { ownRequire } from './own-require.js';
 import { kubernetesAttributes } from './resource.js';
 import { getTracing, telemetryFlushers } from './tracing.js';
@@ -77,11 +77,7 @@ const kSentry = Symbol.for('@immo/tracing.sentry');
 const g = globalThis as unknown as Record<symbol, SentryHandle | undefined>;
 
 function bool(raw: string | undefined): unknown {
-  if (raw === undefined || raw === '') return undefined;
-  const v = raw.trim().toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  return raw;
+  return raw === undefined || raw === '' ? undefined : envBoolean(raw);
 }
 
 /**

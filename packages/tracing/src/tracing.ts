@@ -27,6 +27,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { TracingOptionsError } from './errors.js';
 import { PooledIdGenerator, RatioSampler } from './ids.js';
 import {
+  envBoolean,
   type ResolvedTracingOptions,
   resolveTracingOptions,
   type TracingLogger,
@@ -415,7 +416,7 @@ export function initTracing(options: TracingOptions = {}): Tracing {
  * modules are not ones we instrument). Failure is left to `initSentry()`, which reports it.
  */
 function preloadSentry(env: NodeJS.ProcessEnv): void {
-  if (!env.SENTRY_DSN || /^\s*(false|0)\s*$/i.test(env.IMMO_SENTRY_ENABLED ?? '')) return;
+  if (!env.SENTRY_DSN || envBoolean(env.IMMO_SENTRY_ENABLED ?? '') === false) return;
   try {
     ownRequire('@sentry/node');
   } catch {
