@@ -37,6 +37,12 @@ export const EXTRA_VARIANTS = [
   'immo-trace10-ns',
   'immo-trace0',
   'immo-trace0-ns',
+  // immo-full split into its parts: logger + metrics (runtime metrics on), logger + health (load
+  // shedding on), and immo-full without runtime metrics or without pressure sampling.
+  'immo-metrics',
+  'immo-health',
+  'immo-full-nort',
+  'immo-full-nopress',
 ];
 export const BASELINE = 'F_log';
 /** The assembly the tracing issue compares our stack with (run side by side). */
@@ -67,6 +73,9 @@ export const ROUTE_URL = '/api/orgs/org_8f3a2c';
 /** Variants with @immo/health's probe routes are ready when it says so; the others when the route answers. */
 const WITH_HEALTH = new Set([
   'immo-full',
+  'immo-health',
+  'immo-full-nort',
+  'immo-full-nopress',
   'immo-trace',
   'immo-trace10',
   'immo-trace-ns',

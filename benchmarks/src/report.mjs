@@ -182,6 +182,75 @@ function otherNodeSection() {
   return parts.join('\n');
 }
 
+/**
+ * The AsyncLocalStorage comparison (results/extra/http-*-als-node<major>.json, newest per Node major):
+ * what the per-request context the logger issue requires costs by itself, on Node 20 (async_hooks) and
+ * on a Node with AsyncContextFrame. Kept out of results/ so that it never stands in for the full run.
+ */
+function alsSection() {
+  const ordered = extraByMajor('als');
+  if (ordered.length === 0) return '';
+  const rows = [];
+  for (const r of ordered) {
+    const s = r.data.summary;
+    const cell = (v) =>
+      s[v] ? `${fmt(s[v].cpuUsPerReq.median, 1)} µs, ${fmtRatio(s[v].cpuRatioVsBaseline)}` : '—';
+    rows.push(
+      `| ${r.data.machine.node} | ${cell('F_log')} | ${cell('F_log-als')} | ${cell('F_log-als-emit')} | ${cell('immo')} | ${cell('immo-full')} |`,
+    );
+  }
+  const parts = [
+    '### What the request context costs: AsyncLocalStorage on Node 20 and Node 24',
+    '',
+    'The logger issue asks for `request_id` on every line logged in a request, also from code that has no access to',
+    '`request`, through `AsyncLocalStorage`. `F_log-als` is F_log with nothing added but one `AsyncLocalStorage.run`',
+    "per request (an `onRequest` hook); `F_log-als-emit` enters it around the server's `request` event instead, as",
+    '@immo/tracing does. On Node 20 an enabled AsyncLocalStorage installs an `async_hooks` init hook and promise',
+    'hooks, so every promise and async resource of every request pays for it; Node 24 carries the context in',
+    'AsyncContextFrame instead. Server CPU per request (median) and the median paired ratio to F_log of the same run:',
+    '',
+    '| Node | F_log | F_log-als | F_log-als-emit | immo (logger plugin) | immo-full (logger + metrics + health) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ];
+  for (const r of ordered) {
+    parts.push(`#### Node ${r.data.machine.node}`, '', httpSection(r));
+  }
+  return parts.join('\n');
+}
+
+/** Newest result per Node major among results/extra/http-*-<kind>-node<major>.json. */
+function extraByMajor(kind, dir = path.join(here, '..', 'results', 'extra')) {
+  if (!existsSync(dir)) return [];
+  const re = new RegExp(`^http-.*-${kind}-node\\d+\\.json$`);
+  const byMajor = new Map();
+  for (const f of readdirSync(dir)
+    .filter((x) => re.test(x))
+    .sort()) {
+    const file = path.join(dir, f);
+    const data = readJson(file);
+    if (data && !data.quick) byMajor.set(nodeMajor(data.machine?.node), { file, data });
+  }
+  return [...byMajor.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+}
+
+/** immo-full split into its parts (results/extra/http-*-parts-node<major>.json). */
+function partsSection() {
+  const runs = extraByMajor('parts');
+  if (runs.length === 0) return '';
+  const parts = [
+    "### Where immo-full's cost goes (diagnostic)",
+    '',
+    '`immo` is the logger plugin alone; `immo-metrics` adds `@immo/metrics/fastify` with runtime metrics and `/metrics`;',
+    '`immo-health` adds `@immo/health/fastify` (probe routes, load shedding with pressure sampling) to `immo` instead;',
+    '`immo-full-nort` is immo-full with `runtimeMetrics: false`, `immo-full-nopress` immo-full with `pressure: false`.',
+    '',
+  ];
+  for (const r of runs) parts.push(`#### Node ${r.data.machine.node}`, '', httpSection(r));
+  return parts.join('\n');
+}
+
 /** Says plainly when other work on the machine spoilt an HTTP run, from what the run recorded. */
 function conditionsNote(https) {
   const notes = [];
@@ -256,6 +325,17 @@ function targetsSection(https, logger, instr) {
     const r = i.immo.ratioVsBaseline;
     rows.push(
       `| (supporting) HTTP: user-space instructions/request, @immo/logger plugin vs ${instr.data.baseline} | ≤ ${TARGETS.http}x | ${fmtRatio(r)} | ${verdict(r.median, TARGETS.http, r)} |`,
+    );
+  }
+  // The diagnostic AsyncLocalStorage runs (see "What the request context costs"): the part of the bar
+  // that the required request context takes on each Node, with nothing of ours in the process.
+  for (const r of extraByMajor('als')) {
+    const s = r.data.summary;
+    if (!s['F_log-als']) continue;
+    const als = s['F_log-als'].cpuRatioVsBaseline;
+    const immo = s.immo?.cpuRatioVsBaseline;
+    rows.push(
+      `| (reported) HTTP, Node ${r.data.machine.node}: F_log + one \`AsyncLocalStorage.run\` per request, nothing of ours, vs F_log${immo ? '; the logger plugin in the same run' : ''} | — | ${fmtRatio(als)}${immo ? `; ${fmtRatio(immo)}` : ''} | reported |`,
     );
   }
   return rows.join('\n');
@@ -907,6 +987,8 @@ repeated). Per-request CPU is higher there than when saturated, since less work 
 
 ${https.length ? https.map((h) => `### ${httpModeTitle(h)[0].toUpperCase()}${httpModeTitle(h).slice(1)}\n\n${httpSection(h)}`).join('\n') : httpSection(null)}
 ${otherNodeSection()}
+${alsSection()}
+${partsSection()}
 ### Tracing: our stack against OpenTelemetry, Sentry and the assembly
 
 ${tracingSection(https, startup, resilience)}

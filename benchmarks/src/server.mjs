@@ -25,13 +25,17 @@ const payload = (id) => ({
 globalThis[Symbol.for('immo.bench.flushers')] ??= [];
 const flushers = globalThis[Symbol.for('immo.bench.flushers')];
 
+// Which parts of the stack a variant registers: all of them, except in the diagnostic variants
+// that split immo-full into its parts (immo-metrics, immo-health, immo-full-nort, immo-full-nopress).
+const FULL = { metrics: true, runtime: true, health: true, pressure: true };
+
 /**
  * The whole @immo stack a service registers: logger, metrics (HTTP metrics + runtime metrics),
  * health (probes, load shedding with pressure sampling); with `sampleRatio`, also @immo/tracing
  * (initTracing before the app is built, the plugin after health, its pipeline metrics) and Sentry
  * errors-only through @immo/tracing/sentry, wired as apps/sample-app does. No database on this route.
  */
-async function immoStack({ sampleRatio, sentry = true } = {}) {
+async function immoStack({ sampleRatio, sentry = true, parts = FULL } = {}) {
   const { createLogger } = await import('@immo/logger');
   const { immoLogger, loggerServerOptions } = await import('@immo/logger/fastify');
   const { initMetrics } = await import('@immo/metrics');
@@ -67,18 +71,19 @@ async function immoStack({ sampleRatio, sentry = true } = {}) {
     if (sentry) initSentry({ dsn: process.env.SENTRY_DSN });
     flushers.push(() => tracing.flush(3000));
   }
-  const metrics = initMetrics({ service: 'bench', version: '0.0.0' });
+  const metrics = initMetrics({ service: 'bench', version: '0.0.0', runtimeMetrics: parts.runtime });
   const health = createHealth({
     service: 'bench',
     handleSignals: false,
     handleUncaught: false,
     logger,
     metrics,
+    ...(parts.pressure ? {} : { pressure: false }),
   });
   const app = Fastify(loggerServerOptions(logger));
   await app.register(immoLogger);
-  await app.register(immoMetrics, { metrics, exposeRoute: true });
-  await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
+  if (parts.metrics) await app.register(immoMetrics, { metrics, exposeRoute: true });
+  if (parts.health) await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
   if (tracing && process.env.BENCH_NO_PLUGIN !== '1') {
     const { immoTracing } = await import('@immo/tracing/fastify');
     await app.register(immoTracing);
@@ -132,6 +137,14 @@ async function build() {
       }
       return app;
     }
+    case 'immo-metrics':
+      return immoStack({ parts: { ...FULL, health: false, pressure: false } });
+    case 'immo-health':
+      return immoStack({ parts: { ...FULL, metrics: false, runtime: false } });
+    case 'immo-full-nort':
+      return immoStack({ parts: { ...FULL, runtime: false } });
+    case 'immo-full-nopress':
+      return immoStack({ parts: { ...FULL, pressure: false } });
     case 'immo-full':
       return immoStack();
     case 'immo-trace':
