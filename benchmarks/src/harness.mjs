@@ -43,6 +43,8 @@ export const EXTRA_VARIANTS = [
   'immo-health',
   'immo-full-nort',
   'immo-full-nopress',
+  // immo-trace with @sentry/node loaded at the first event instead of at start-up (IMMO_SENTRY_LOAD=lazy).
+  'immo-trace-lazy',
 ];
 export const BASELINE = 'F_log';
 /** The assembly the tracing issue compares our stack with (run side by side). */
@@ -62,6 +64,7 @@ export const VARIANT_SETUP = {
     nodeArgs: [...preload('preload-sentry.mjs'), ...preload('preload-otel.mjs')],
     env: { BENCH_OTEL_RATIO: '1', BENCH_SENTRY_FASTIFY: 'off' },
   },
+  'immo-trace-lazy': { nodeArgs: [], env: { IMMO_SENTRY_LOAD: 'lazy' } },
   'assembly-naive': {
     nodeArgs: [...preload('preload-sentry.mjs'), ...preload('preload-otel.mjs')],
     env: { BENCH_OTEL_RATIO: '1' },
@@ -73,6 +76,7 @@ export const ROUTE_URL = '/api/orgs/org_8f3a2c';
 /** Variants with @immo/health's probe routes are ready when it says so; the others when the route answers. */
 const WITH_HEALTH = new Set([
   'immo-full',
+  'immo-trace-lazy',
   'immo-health',
   'immo-full-nort',
   'immo-full-nopress',

@@ -148,6 +148,7 @@ async function build() {
     case 'immo-full':
       return immoStack();
     case 'immo-trace':
+    case 'immo-trace-lazy': // IMMO_SENTRY_LOAD=lazy from the harness (VARIANT_SETUP)
       return immoStack({ sampleRatio: 1 });
     case 'immo-trace10':
       return immoStack({ sampleRatio: 0.1 });

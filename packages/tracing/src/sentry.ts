@@ -42,12 +42,28 @@ export interface SentryOptions {
   maxBreadcrumbs?: number;
   /** Sentry's own debug output. Env: `SENTRY_DEBUG`. @default false */
   debug?: boolean;
+  /**
+   * When `@sentry/node` is loaded. `'eager'`: in `initSentry()` (about 260 ms of start-up on one core,
+   * and about 35 MB of memory, for its ~600 modules). `'lazy'`: at the first event (a thrown 5xx, an
+   * unhandled rejection, an uncaught exception) or the first read of `handle.Sentry`, so a service
+   * that has no error pays neither; the first event then waits for the load. Use `'eager'` when your
+   * own code calls `@sentry/node` directly (an event it sends before the load has no client); in lazy
+   * mode an uncaught exception is captured as the process crashes and sent when a crash handler flushes
+   * telemetry (@immo/health's does), instead of by Sentry's own handler. Env: `IMMO_SENTRY_LOAD`.
+   * @default 'eager'
+   */
+  load?: 'eager' | 'lazy';
 }
 
 /** What {@link initSentry} returns. */
 export interface SentryHandle {
-  /** The @sentry/node module the events go through (for `captureException` in your own code). */
+  /**
+   * The @sentry/node module the events go through (for `captureException` in your own code). In lazy
+   * mode, reading it loads and initialises the SDK.
+   */
   readonly Sentry: SentryModule;
+  /** Whether `@sentry/node` has been loaded and initialised (always `true` in eager mode). */
+  readonly loaded: boolean;
   /** Sends the queued events within `deadlineMs` (also part of @immo/tracing's `flush`). */
   flush(deadlineMs?: number): Promise<boolean>;
   /** Flushes and disables Sentry. */
@@ -70,8 +86,11 @@ const schema = z
     enabled: z.boolean(),
     maxBreadcrumbs: z.number().int().min(0).max(1000),
     debug: z.boolean(),
+    load: z.enum(['eager', 'lazy']),
   })
   .strict();
+
+type ResolvedSentryOptions = z.infer<typeof schema>;
 
 const kSentry = Symbol.for('@immo/tracing.sentry');
 const g = globalThis as unknown as Record<symbol, SentryHandle | undefined>;
@@ -131,6 +150,7 @@ export function initSentry(
     enabled: bool(env.IMMO_SENTRY_ENABLED) ?? true,
     maxBreadcrumbs: 50,
     debug: bool(env.SENTRY_DEBUG) ?? false,
+    load: env.IMMO_SENTRY_LOAD || 'eager',
   };
   if (env.SENTRY_DSN) merged.dsn = env.SENTRY_DSN;
   for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
@@ -140,17 +160,95 @@ export function initSentry(
     throw new TracingOptionsError(
       'IMMO_SENTRY_INVALID_OPTIONS',
       'Invalid @immo/tracing/sentry options',
-      formatIssues(
-        parsed.error,
-        merged,
-        env.SENTRY_DSN && options.dsn === undefined ? { dsn: 'SENTRY_DSN' } : {},
-      ),
+      formatIssues(parsed.error, merged, {
+        ...(env.SENTRY_DSN && options.dsn === undefined ? { dsn: 'SENTRY_DSN' } : {}),
+        ...(env.IMMO_SENTRY_LOAD && options.load === undefined ? { load: 'IMMO_SENTRY_LOAD' } : {}),
+      }),
     );
   }
   const o = parsed.data;
-  let Sentry: SentryModule;
+  const lazy = o.load === 'lazy';
+  // Lazy: only resolved now, so that a missing package is still reported by initSentry().
+  if (lazy) requireSentry(true);
+  const redactor = createRedactor(o.redact as RedactOptions);
+  let Sentry: SentryModule | undefined;
+  const sdk = (): SentryModule => {
+    if (Sentry === undefined) {
+      const mod = requireSentry(false);
+      mod.init(initOptions(mod, o, redactor, lazy));
+      Sentry = mod;
+    }
+    return Sentry;
+  };
+  // Lazy mode installs no Sentry handler on the process, before or after the load: a monitor (which
+  // never changes how the process crashes) loads the SDK if needed and captures the crash; the crash
+  // handler's telemetry flush sends it.
+  const onCrash = (error: unknown): void => {
+    try {
+      sdk().captureException(error, {
+        mechanism: { type: 'onuncaughtexception', handled: false },
+        captureContext: { level: 'fatal' },
+      } as never);
+    } catch {
+      // The crash goes on as it would without Sentry.
+    }
+  };
+  if (lazy) process.on('uncaughtExceptionMonitor', onCrash);
+  else sdk();
+
+  setServerErrorCapture((error, request) => {
+    sdk().captureException(error, {
+      mechanism: { type: 'fastify', handled: false },
+      // Tags go in captureContext: a hint with a scope key (tags) would be taken for a capture
+      // context as a whole, and the mechanism dropped (the event would say "handled").
+      captureContext: {
+        tags: {
+          'http.request.method': request.method,
+          'http.route': request.route ?? '_UNMATCHED',
+          'http.response.status_code': String(request.status),
+          request_id: request.requestId,
+        },
+      },
+    } as never);
+  });
+  watchUnhandledRejections(sdk);
+  // Sentry's flush waits for processing and for the transport, each up to its timeout: half the
+  // deadline each keeps the whole within it. Nothing loaded means nothing queued.
+  const flush = async (deadlineMs = 2000) =>
+    Sentry === undefined ? true : Sentry.flush(Math.max(1, Math.floor(deadlineMs / 2)));
+  const flusher = (ms: number) => flush(ms);
+  telemetryFlushers().add(flusher);
+  const handle: SentryHandle = {
+    get Sentry() {
+      return sdk();
+    },
+    get loaded() {
+      return Sentry !== undefined;
+    },
+    flush,
+    close: async (deadlineMs = 2000) => {
+      telemetryFlushers().delete(flusher);
+      setServerErrorCapture(undefined);
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtExceptionMonitor', onCrash);
+      g[kSentry] = undefined;
+      return Sentry === undefined ? true : Sentry.close(Math.max(1, Math.floor(deadlineMs / 2)));
+    },
+  };
+  g[kSentry] = handle;
+  return handle;
+}
+
+/** `@sentry/node` through this package's own resolution; `resolveOnly` checks it is installed. */
+function requireSentry(resolveOnly: true): undefined;
+function requireSentry(resolveOnly: false): SentryModule;
+function requireSentry(resolveOnly: boolean): SentryModule | undefined {
   try {
-    Sentry = ownRequire('@sentry/node') as SentryModule;
+    if (resolveOnly) {
+      ownRequire.resolve('@sentry/node');
+      return undefined;
+    }
+    return ownRequire('@sentry/node') as SentryModule;
   } catch (cause) {
     throw new TracingOptionsError(
       'IMMO_SENTRY_NOT_INSTALLED',
@@ -159,8 +257,15 @@ export function initSentry(
       cause,
     );
   }
-  const redactor = createRedactor(o.redact as RedactOptions);
-  Sentry.init({
+}
+
+function initOptions(
+  Sentry: SentryModule,
+  o: ResolvedSentryOptions,
+  redactor: Redactor,
+  lazy: boolean,
+): Parameters<SentryModule['init']>[0] {
+  return {
     dsn: o.dsn,
     environment: o.environment,
     release: o.release,
@@ -186,8 +291,11 @@ export function initSentry(
       Sentry.contextLinesIntegration(),
       Sentry.nodeContextIntegration(),
       // With @immo/health (or another handler) registered, Sentry only captures and the crash
-      // shutdown decides when to exit; alone, it flushes and exits 1 like Node would.
-      Sentry.onUncaughtExceptionIntegration({ exitEvenIfOtherHandlersAreRegistered: false }),
+      // shutdown decides when to exit; alone, it flushes and exits 1 like Node would. Lazy mode
+      // captures crashes with its own monitor instead (see initSentry).
+      ...(lazy
+        ? []
+        : [Sentry.onUncaughtExceptionIntegration({ exitEvenIfOtherHandlersAreRegistered: false })]),
     ],
     // v11's replacement of sendDefaultPii: its defaults collect bodies, cookies and headers.
     dataCollection: {
@@ -213,45 +321,18 @@ export function initSentry(
         return null;
       }
     },
-  } as Parameters<SentryModule['init']>[0]);
-
-  setServerErrorCapture((error, request) => {
-    Sentry.captureException(error, {
-      mechanism: { type: 'fastify', handled: false },
-      tags: {
-        'http.request.method': request.method,
-        'http.route': request.route ?? '_UNMATCHED',
-        'http.response.status_code': String(request.status),
-        request_id: request.requestId,
-      },
-    } as never);
-  });
-  watchUnhandledRejections(Sentry);
-  // Sentry's flush waits for processing and for the transport, each up to its timeout: half the
-  // deadline each keeps the whole within it.
-  const flush = async (deadlineMs = 2000) => Sentry.flush(Math.max(1, Math.floor(deadlineMs / 2)));
-  const flusher = (ms: number) => flush(ms);
-  telemetryFlushers().add(flusher);
-  const handle: SentryHandle = {
-    Sentry,
-    flush,
-    close: async (deadlineMs = 2000) => {
-      telemetryFlushers().delete(flusher);
-      setServerErrorCapture(undefined);
-      process.off('unhandledRejection', onRejection);
-      g[kSentry] = undefined;
-      return Sentry.close(Math.max(1, Math.floor(deadlineMs / 2)));
-    },
-  };
-  g[kSentry] = handle;
-  return handle;
+  } as Parameters<SentryModule['init']>[0];
 }
 
-let rejectionSentry: SentryModule | undefined;
+let rejectionSentry: (() => SentryModule) | undefined;
 function onRejection(reason: unknown): void {
-  rejectionSentry?.captureException(reason, {
-    mechanism: { type: 'onunhandledrejection', handled: false },
-  } as never);
+  try {
+    rejectionSentry?.().captureException(reason, {
+      mechanism: { type: 'onunhandledrejection', handled: false },
+    } as never);
+  } catch {
+    // Not capturable (Sentry could not be loaded): Node's own behaviour below still applies.
+  }
   // Alone, this listener would stop Node's default (crash on an unhandled rejection); rethrown as an
   // uncaught exception it crashes as before, through the uncaught-exception path that flushes Sentry.
   if (
@@ -266,8 +347,8 @@ function onRejection(reason: unknown): void {
   }
 }
 
-function watchUnhandledRejections(Sentry: SentryModule): void {
-  rejectionSentry = Sentry;
+function watchUnhandledRejections(sdk: () => SentryModule): void {
+  rejectionSentry = sdk;
   process.off('unhandledRejection', onRejection);
   process.on('unhandledRejection', onRejection);
 }

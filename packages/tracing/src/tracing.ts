@@ -417,6 +417,9 @@ export function initTracing(options: TracingOptions = {}): Tracing {
  */
 function preloadSentry(env: NodeJS.ProcessEnv): void {
   if (!env.SENTRY_DSN || envBoolean(env.IMMO_SENTRY_ENABLED ?? '') === false) return;
+  // Lazy loading defers the package to the first event. Only the variable is known here: with
+  // `load: 'lazy'` passed to initSentry() instead, this still loads it (start-up time, no behaviour).
+  if (env.IMMO_SENTRY_LOAD === 'lazy') return;
   try {
     ownRequire('@sentry/node');
   } catch {

@@ -12,7 +12,7 @@ function afterInit(env: Record<string, string>): { sentryLoaded: boolean } {
     const sentryLoaded = Object.keys(require.cache).some((f) => /[\\\\/]@sentry[\\\\/]node[\\\\/]/.test(f));
     process.stdout.write(JSON.stringify({ sentryLoaded }));
   `;
-  const { SENTRY_DSN: _d, IMMO_SENTRY_ENABLED: _e, ...base } = process.env;
+  const { SENTRY_DSN: _d, IMMO_SENTRY_ENABLED: _e, IMMO_SENTRY_LOAD: _l, ...base } = process.env;
   const out = execFileSync(process.execPath, ['-e', script], { cwd: pkg, env: { ...base, ...env } });
   return JSON.parse(String(out));
 }
@@ -25,6 +25,12 @@ describe('initTracing and @sentry/node', () => {
   it('never loads @sentry/node without a DSN, or with Sentry switched off', () => {
     expect(afterInit({})).toEqual({ sentryLoaded: false });
     expect(afterInit({ SENTRY_DSN: 'http://key@127.0.0.1:9/1', IMMO_SENTRY_ENABLED: 'false' })).toEqual({
+      sentryLoaded: false,
+    });
+  });
+
+  it('leaves @sentry/node unloaded when Sentry is to load lazily (IMMO_SENTRY_LOAD=lazy)', () => {
+    expect(afterInit({ SENTRY_DSN: 'http://key@127.0.0.1:9/1', IMMO_SENTRY_LOAD: 'lazy' })).toEqual({
       sentryLoaded: false,
     });
   });

@@ -160,6 +160,9 @@ describe('Sentry on the OpenTelemetry pipeline (real @sentry/node 11 and OTLP ex
       'http.route': '/api/payments/:ref',
       'http.response.status_code': '500',
     });
+    expect(typeof thrown?.tags?.request_id).toBe('string');
+    // Unhandled, as a thrown 5xx is: the mechanism survives next to the tags.
+    expect(thrown?.exception?.values?.[0]?.mechanism).toMatchObject({ type: 'fastify', handled: false });
     const trace = (thrown!.contexts as { trace: { trace_id: string; span_id: string } }).trace;
     const spans = await otlp.waitForSpans((s) => s.some((x) => x.name === 'POST /api/payments/:ref'));
     const server = spans.find((x) => x.name === 'POST /api/payments/:ref');
