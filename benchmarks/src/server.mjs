@@ -66,6 +66,17 @@ async function immoStack({ sampleRatio, sentry = true, parts = FULL } = {}) {
       sampleRatio: process.env.BENCH_SAMPLE_RATIO ? Number(process.env.BENCH_SAMPLE_RATIO) : sampleRatio,
       // Diagnosis switches (not used by the default runs).
       ...(process.env.BENCH_NO_INSTR === '1' ? { instrumentPg: false, instrumentUndici: false } : {}),
+      // BENCH_NOOP_EXPORTER=1: spans are sampled and ended but handed to an exporter that does nothing
+      // (no protobuf, no HTTP on the main thread): sizes what the OTLP export costs the request path.
+      ...(process.env.BENCH_NOOP_EXPORTER === '1'
+        ? {
+            exporter: {
+              export: (_s, done) => done({ code: 0 }),
+              shutdown: async () => {},
+              forceFlush: async () => {},
+            },
+          }
+        : {}),
     });
     tracing.useLogger(logger);
     if (sentry) initSentry({ dsn: process.env.SENTRY_DSN });
@@ -159,7 +170,9 @@ async function build() {
     case 'immo-trace-ns':
       return immoStack({ sampleRatio: 1, sentry: false });
     case 'immo-trace10-ns':
-      return immoStack({ sampleRatio: 0.1, sentry: false });
+      // BENCH_TRACE10_NS_RATIO (diagnosis): another ratio for this variant only, to pair it with
+      // immo-trace0-ns in one run (e.g. 0.0001: nearly nothing sampled, yet the sampled path is live).
+      return immoStack({ sampleRatio: Number(process.env.BENCH_TRACE10_NS_RATIO ?? 0.1), sentry: false });
     case 'otel':
     case 'otel10':
       // F_log; the NodeSDK (http + @fastify/otel) was started by preload-otel.mjs (--import).
