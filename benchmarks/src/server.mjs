@@ -1,6 +1,8 @@
 // One benchmark server, started fresh for every measured run by run.mjs.
 // argv: <variant> <logFile>. Reports { port } over IPC once listening; on a
 // 'stop' message it closes, flushes its log destination and exits.
+
+import { createRequire } from 'node:module';
 import Fastify from 'fastify';
 import pino from 'pino';
 
@@ -28,6 +30,14 @@ const flushers = globalThis[Symbol.for('immo.bench.flushers')];
 // Which parts of the stack a variant registers: all of them, except in the diagnostic variants
 // that split immo-full into its parts (immo-metrics, immo-health, immo-full-nort, immo-full-nopress).
 const FULL = { metrics: true, runtime: true, health: true, pressure: true };
+
+// OTel's own OTLP protobuf serialiser, from where the OTLP exporter resolves it (diagnosis only).
+function otlpProtobuf() {
+  const req = createRequire(
+    createRequire(import.meta.url).resolve('@opentelemetry/exporter-trace-otlp-proto'),
+  );
+  return req('@opentelemetry/otlp-transformer').ProtobufTraceSerializer;
+}
 
 /**
  * The whole @immo stack a service registers: logger, metrics (HTTP metrics + runtime metrics),
@@ -68,10 +78,14 @@ async function immoStack({ sampleRatio, sentry = true, parts = FULL } = {}) {
       ...(process.env.BENCH_NO_INSTR === '1' ? { instrumentPg: false, instrumentUndici: false } : {}),
       // BENCH_NOOP_EXPORTER=1: spans are sampled and ended but handed to an exporter that does nothing
       // (no protobuf, no HTTP on the main thread): sizes what the OTLP export costs the request path.
-      ...(process.env.BENCH_NOOP_EXPORTER === '1'
+      // BENCH_NOOP_EXPORTER=serialize: the same, but each batch is serialised to OTLP protobuf first.
+      ...(process.env.BENCH_NOOP_EXPORTER === '1' || process.env.BENCH_NOOP_EXPORTER === 'serialize'
         ? {
             exporter: {
-              export: (_s, done) => done({ code: 0 }),
+              export: (spans, done) => {
+                if (process.env.BENCH_NOOP_EXPORTER === 'serialize') otlpProtobuf().serializeRequest(spans);
+                done({ code: 0 });
+              },
               shutdown: async () => {},
               forceFlush: async () => {},
             },
