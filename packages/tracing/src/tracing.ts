@@ -36,7 +36,6 @@ import {
 import { ownRequire } from './own-require.js';
 import { ExportPipeline, type TracingStats } from './processor.js';
 import { resourceAttributes } from './resource.js';
-import { WorkerOtlpExporter } from './worker-exporter.js';
 
 /** The package's name and version, as the instrumentation scope of the spans it creates. */
 export const TRACER_NAME = '@immo/tracing';
@@ -141,16 +140,19 @@ function sampler(ratio: number): Sampler {
 function createExporter(r: ResolvedTracingOptions): SpanExporter | undefined {
   if (r.exporter !== undefined) return r.exporter;
   if (r.otlpEndpoint === undefined) return undefined;
-  const url = r.otlpEndpoint;
-  return lazyExporter(
-    () =>
-      new WorkerOtlpExporter({
-        url,
-        headers: r.otlpHeaders,
-        protocol: r.otlpProtocol,
-        timeoutMs: r.exportTimeoutMs,
-      }),
-  );
+  return lazyExporter(() => {
+    const config = { url: r.otlpEndpoint, headers: r.otlpHeaders, timeoutMillis: r.exportTimeoutMs };
+    if (r.otlpProtocol === 'http/json') {
+      const { OTLPTraceExporter } = ownRequire(
+        '@opentelemetry/exporter-trace-otlp-http',
+      ) as typeof import('@opentelemetry/exporter-trace-otlp-http');
+      return new OTLPTraceExporter(config);
+    }
+    const { OTLPTraceExporter } = ownRequire(
+      '@opentelemetry/exporter-trace-otlp-proto',
+    ) as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+    return new OTLPTraceExporter(config);
+  });
 }
 
 /**
