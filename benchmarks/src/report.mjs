@@ -104,15 +104,19 @@ function httpResultsOwnNode(dir = path.join(here, '..', 'results')) {
     .map(([, r]) => r);
 }
 
+/** The newest result per Node major (results sorted oldest first), ordered by major. */
+function newestPerMajor(results) {
+  const byMajor = new Map();
+  for (const r of results) byMajor.set(nodeMajor(r.data.machine?.node), r);
+  return [...byMajor.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+}
+
 /** The newest full result per other Node major, for the "other Node versions" section. */
 function otherNodeResults(prefix, dir = path.join(here, '..', 'results')) {
   const own = nodeMajor(process.version);
-  const byMajor = new Map();
-  for (const r of resultsWithPrefix(prefix, dir)) {
-    const m = nodeMajor(r.data.machine?.node);
-    if (m !== own) byMajor.set(m, r);
-  }
-  return [...byMajor.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  return newestPerMajor(resultsWithPrefix(prefix, dir)).filter(
+    (r) => nodeMajor(r.data.machine?.node) !== own,
+  );
 }
 
 function verdict(median, limit, spread) {
@@ -213,26 +217,22 @@ function alsSection() {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
+    ...perNodeSections(ordered),
   ];
-  for (const r of ordered) {
-    parts.push(`#### Node ${r.data.machine.node}`, '', httpSection(r));
-  }
   return parts.join('\n');
 }
 
 /** Newest result per Node major among results/extra/http-*-<kind>-node<major>.json. */
-function extraByMajor(kind, dir = path.join(here, '..', 'results', 'extra')) {
-  if (!existsSync(dir)) return [];
-  const re = new RegExp(`^http-.*-${kind}-node\\d+\\.json$`);
-  const byMajor = new Map();
-  for (const f of readdirSync(dir)
-    .filter((x) => re.test(x))
-    .sort()) {
-    const file = path.join(dir, f);
-    const data = readJson(file);
-    if (data && !data.quick) byMajor.set(nodeMajor(data.machine?.node), { file, data });
-  }
-  return [...byMajor.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+function extraByMajor(kind) {
+  const re = new RegExp(`-${kind}-node\\d+\\.json$`);
+  return newestPerMajor(
+    resultsWithPrefix('http', path.join(here, '..', 'results', 'extra')).filter((r) => re.test(r.file)),
+  );
+}
+
+/** One "#### Node <version>" subsection with the HTTP table per result. */
+function perNodeSections(results) {
+  return results.flatMap((r) => [`#### Node ${r.data.machine.node}`, '', httpSection(r)]);
 }
 
 /** immo-full split into its parts (results/extra/http-*-parts-node<major>.json). */
@@ -246,8 +246,8 @@ function partsSection() {
     '`immo-health` adds `@immo/health/fastify` (probe routes, load shedding with pressure sampling) to `immo` instead;',
     '`immo-full-nort` is immo-full with `runtimeMetrics: false`, `immo-full-nopress` immo-full with `pressure: false`.',
     '',
+    ...perNodeSections(runs),
   ];
-  for (const r of runs) parts.push(`#### Node ${r.data.machine.node}`, '', httpSection(r));
   return parts.join('\n');
 }
 

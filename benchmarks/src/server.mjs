@@ -31,12 +31,28 @@ const flushers = globalThis[Symbol.for('immo.bench.flushers')];
 // that split immo-full into its parts (immo-metrics, immo-health, immo-full-nort, immo-full-nopress).
 const FULL = { metrics: true, runtime: true, health: true, pressure: true };
 
-// OTel's own OTLP protobuf serialiser, from where the OTLP exporter resolves it (diagnosis only).
-function otlpProtobuf() {
-  const req = createRequire(
-    createRequire(import.meta.url).resolve('@opentelemetry/exporter-trace-otlp-proto'),
-  );
-  return req('@opentelemetry/otlp-transformer').ProtobufTraceSerializer;
+/**
+ * The exporter of the BENCH_NOOP_EXPORTER diagnosis, or undefined: `1` ends sampled spans in an exporter
+ * that does nothing (no protobuf, no HTTP on the main thread), sizing what the OTLP export costs the
+ * request path; `serialize` serialises each batch with OTel's own OTLP protobuf serialiser first
+ * (resolved from where the OTLP exporter resolves it).
+ */
+function noopExporter(mode = process.env.BENCH_NOOP_EXPORTER) {
+  if (mode !== '1' && mode !== 'serialize') return undefined;
+  const serializer =
+    mode === 'serialize'
+      ? createRequire(createRequire(import.meta.url).resolve('@opentelemetry/exporter-trace-otlp-proto'))(
+          '@opentelemetry/otlp-transformer',
+        ).ProtobufTraceSerializer
+      : undefined;
+  return {
+    export: (spans, done) => {
+      serializer?.serializeRequest(spans);
+      done({ code: 0 });
+    },
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
 }
 
 /**
@@ -67,6 +83,7 @@ async function immoStack({ sampleRatio, sentry = true, parts = FULL } = {}) {
     if (!sentry) delete process.env.SENTRY_DSN;
     tracingMod = await import('@immo/tracing');
     const { initSentry } = await import('@immo/tracing/sentry');
+    const exporter = noopExporter();
     // Endpoint and DSN from OTEL_EXPORTER_OTLP_ENDPOINT and SENTRY_DSN (the benchmark's sink).
     tracing = tracingMod.initTracing({
       serviceName: 'bench',
@@ -76,21 +93,7 @@ async function immoStack({ sampleRatio, sentry = true, parts = FULL } = {}) {
       sampleRatio: process.env.BENCH_SAMPLE_RATIO ? Number(process.env.BENCH_SAMPLE_RATIO) : sampleRatio,
       // Diagnosis switches (not used by the default runs).
       ...(process.env.BENCH_NO_INSTR === '1' ? { instrumentPg: false, instrumentUndici: false } : {}),
-      // BENCH_NOOP_EXPORTER=1: spans are sampled and ended but handed to an exporter that does nothing
-      // (no protobuf, no HTTP on the main thread): sizes what the OTLP export costs the request path.
-      // BENCH_NOOP_EXPORTER=serialize: the same, but each batch is serialised to OTLP protobuf first.
-      ...(process.env.BENCH_NOOP_EXPORTER === '1' || process.env.BENCH_NOOP_EXPORTER === 'serialize'
-        ? {
-            exporter: {
-              export: (spans, done) => {
-                if (process.env.BENCH_NOOP_EXPORTER === 'serialize') otlpProtobuf().serializeRequest(spans);
-                done({ code: 0 });
-              },
-              shutdown: async () => {},
-              forceFlush: async () => {},
-            },
-          }
-        : {}),
+      ...(exporter ? { exporter } : {}),
     });
     tracing.useLogger(logger);
     if (sentry) initSentry({ dsn: process.env.SENTRY_DSN });

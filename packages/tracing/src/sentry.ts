@@ -169,12 +169,12 @@ export function initSentry(
   const o = parsed.data;
   const lazy = o.load === 'lazy';
   // Lazy: only resolved now, so that a missing package is still reported by initSentry().
-  if (lazy) requireSentry(true);
+  if (lazy) checkSentryInstalled();
   const redactor = createRedactor(o.redact as RedactOptions);
   let Sentry: SentryModule | undefined;
   const sdk = (): SentryModule => {
     if (Sentry === undefined) {
-      const mod = requireSentry(false);
+      const mod = loadSentry();
       mod.init(initOptions(mod, o, redactor, lazy));
       Sentry = mod;
     }
@@ -239,24 +239,31 @@ export function initSentry(
   return handle;
 }
 
-/** `@sentry/node` through this package's own resolution; `resolveOnly` checks it is installed. */
-function requireSentry(resolveOnly: true): undefined;
-function requireSentry(resolveOnly: false): SentryModule;
-function requireSentry(resolveOnly: boolean): SentryModule | undefined {
+/** `@sentry/node`, loaded through this package's own resolution. */
+function loadSentry(): SentryModule {
   try {
-    if (resolveOnly) {
-      ownRequire.resolve('@sentry/node');
-      return undefined;
-    }
     return ownRequire('@sentry/node') as SentryModule;
   } catch (cause) {
-    throw new TracingOptionsError(
-      'IMMO_SENTRY_NOT_INSTALLED',
-      '@sentry/node is not installed',
-      ['dsn: a DSN is configured but @sentry/node (v11) cannot be loaded — npm install @sentry/node@11'],
-      cause,
-    );
+    throw notInstalled(cause);
   }
+}
+
+/** Checks that `@sentry/node` can be loaded, without loading it. */
+function checkSentryInstalled(): void {
+  try {
+    ownRequire.resolve('@sentry/node');
+  } catch (cause) {
+    throw notInstalled(cause);
+  }
+}
+
+function notInstalled(cause: unknown): TracingOptionsError {
+  return new TracingOptionsError(
+    'IMMO_SENTRY_NOT_INSTALLED',
+    '@sentry/node is not installed',
+    ['dsn: a DSN is configured but @sentry/node (v11) cannot be loaded — npm install @sentry/node@11'],
+    cause,
+  );
 }
 
 function initOptions(
