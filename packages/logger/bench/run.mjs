@@ -100,39 +100,9 @@ try {
 
 // Realistic request-scoped objects, 10 top-level fields each, holding every
 // path pino's redact list names. 64 distinct objects so no variant benefits
-// from seeing one object over and over.
-const PII = {
-  authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMTIzIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ',
-  email: 'anna.schmidt@example.de',
-  iban: 'DE89370400440532013000',
-  password: 'hunter2-Secret!',
-  token: 'tok_live_51HxYzAbCdEfGhIjKl',
-};
-const objects = Array.from({ length: 64 }, (_, i) => ({
-  org_id: `org_${(0x8f3a2c + i).toString(16)}`,
-  invoice_id: `inv_2024_${String(100_000 + i).padStart(6, '0')}`,
-  amount_cents: 129_900 + i * 17,
-  currency: 'EUR',
-  status: i % 5 === 0 ? 'partially_allocated' : 'allocated',
-  route: '/api/orgs/:id/payments',
-  attempt: 1 + (i % 3),
-  req: {
-    method: 'POST',
-    url: `/api/orgs/org_${i}/payments`,
-    headers: {
-      authorization: PII.authorization,
-      'user-agent': 'immo-billing/3.2.1',
-      'content-type': 'application/json',
-    },
-  },
-  user: { id: `usr_${1000 + i}`, email: PII.email, password: PII.password, role: 'accountant' },
-  payment: {
-    iban: PII.iban,
-    token: PII.token,
-    reference: `Miete 2024-${String((i % 12) + 1).padStart(2, '0')} Whg ${i}`,
-    due: '2024-06-01',
-  },
-}));
+// from seeing one object over and over. They are shared with @immo/redact's
+// instruction counts (its bench/inputs.mjs), so both benches measure one workload.
+const { loggerPii: PII, loggerRotating: objects } = await import('../../redact/bench/inputs.mjs');
 const MSG = 'payment allocated';
 const BINDINGS = { request_id: '7d3f0c9e-2b1a-4c5d-9e8f-0a1b2c3d4e5f', module: 'billing' };
 

@@ -59,13 +59,40 @@ export const hotStrings = [
   '1732712345678',
 ];
 
-const loggerPii = {
+export const loggerPii = {
   authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMTIzIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ',
   email: 'anna.schmidt@example.de',
   iban: 'DE89370400440532013000',
   password: 'hunter2-Secret!',
   token: 'tok_live_51HxYzAbCdEfGhIjKl',
 };
+/** The 64 objects @immo/logger's bench logs in turn (packages/logger/bench/run.mjs imports them): ids,
+ * URLs and references differ between them, so their strings are scanned rather than remembered. */
+export const loggerRotating = Array.from({ length: 64 }, (_, i) => ({
+  org_id: `org_${(0x8f3a2c + i).toString(16)}`,
+  invoice_id: `inv_2024_${String(100_000 + i).padStart(6, '0')}`,
+  amount_cents: 129_900 + i * 17,
+  currency: 'EUR',
+  status: i % 5 === 0 ? 'partially_allocated' : 'allocated',
+  route: '/api/orgs/:id/payments',
+  attempt: 1 + (i % 3),
+  req: {
+    method: 'POST',
+    url: `/api/orgs/org_${i}/payments`,
+    headers: {
+      authorization: loggerPii.authorization,
+      'user-agent': 'immo-billing/3.2.1',
+      'content-type': 'application/json',
+    },
+  },
+  user: { id: `usr_${1000 + i}`, email: loggerPii.email, password: loggerPii.password, role: 'accountant' },
+  payment: {
+    iban: loggerPii.iban,
+    token: loggerPii.token,
+    reference: `Miete 2024-${String((i % 12) + 1).padStart(2, '0')} Whg ${i}`,
+    due: '2024-06-01',
+  },
+}));
 export const loggerObject = {
   org_id: 'org_8f3a2c',
   invoice_id: 'inv_2024_100000',

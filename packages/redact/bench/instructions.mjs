@@ -10,7 +10,16 @@ import { fileURLToPath } from 'node:url';
 
 const LOW = Number(process.env.INSTR_LOW ?? 100_000);
 const HIGH = Number(process.env.INSTR_HIGH ?? 300_000);
-const ALL = ['clean', 'cleanRotating', 'message', 'messageRotating', 'strings', 'pii', 'logger'];
+const ALL = [
+  'clean',
+  'cleanRotating',
+  'message',
+  'messageRotating',
+  'strings',
+  'pii',
+  'logger',
+  'loggerRotating',
+];
 const workload = join(dirname(fileURLToPath(import.meta.url)), 'workload.mjs');
 
 function refs(name, iterations) {

@@ -8,6 +8,7 @@ import {
   cleanRotating,
   hotStrings,
   loggerObject,
+  loggerRotating,
   message,
   messagesRotating,
   withPii,
@@ -30,6 +31,7 @@ const cases = {
   strings: () => strings(hotStrings),
   pii: () => r.redact(withPii),
   logger: () => r.redact(loggerObject),
+  loggerRotating: () => r.redact(loggerRotating[turn++ & 63]),
 };
 
 const [name, n] = process.argv.slice(2);

@@ -3,6 +3,7 @@ import { cardCensor, isCardNumber } from './detectors/card.js';
 import { type ScanConfig, scanString } from './detectors/scan.js';
 import { compileKeyRules, DEFAULT_KEYS, type KeyRules, matchesKeyRules } from './keys.js';
 import { type RedactOptions, resolveOptions } from './options.js';
+import { ShapeCopier, setProp } from './shapes.js';
 
 /**
  * A configured redactor. Create one per policy with {@link createRedactor} and reuse it: it caches key
@@ -62,20 +63,6 @@ function isError(value: object): value is Error {
   return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
 }
 
-// Copies of plain objects are built by `new PlainObject()`: the same prototype and own properties as
-// `{}`, but V8 reserves in-object slots for a constructor's objects (sized by the first few it makes),
-// where `{}` gets four and moves further properties to a separate array, reallocated as the copy grows.
-const PlainObject = function PlainObject() {} as unknown as new () => Record<string, unknown>;
-PlainObject.prototype = objectProto;
-
-function setProp(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
-}
-
 // No card issuer prefix starts with 0 or 1; a millisecond timestamp (1.7e12) is rejected here without
 // converting it to a string.
 function leadingDigit(v: number): number {
@@ -124,6 +111,8 @@ class RedactorImpl implements Redactor {
    */
   readonly slotValues: string[] = new Array<string>(SLOTS).fill('');
   private readonly messages: string[] = new Array<string>(MESSAGE_SLOTS).fill('');
+  /** @internal Builds the copies of changed plain objects. */
+  readonly shapes = new ShapeCopier();
 
   // Per-call state. redact() is synchronous, but a getter may call redact() again: the idle walker is
   // taken for the call, so a nested call finds none and gets a walker of its own.
@@ -401,7 +390,9 @@ class Walk {
     const src = o as Record<string, unknown>;
     const scratch = this.scratch;
     const base = this.top;
-    let out: Record<string, unknown> | undefined;
+    // This object's position in the pass: its shape is remembered under it (see Shape).
+    const at = this.nodes;
+    let changed = false;
     for (const key in src) {
       if (checkOwn && !hasOwn(src, key)) continue;
       let v: unknown;
@@ -415,7 +406,6 @@ class Walk {
       }
       const d = this.keyAt(key, this.nodes);
       let r: unknown;
-      let outKey = key;
       if (threw) {
         r = UNREDACTABLE;
         ++this.nodes;
@@ -425,25 +415,25 @@ class Walk {
       } else if (d === 1) {
         r = this.censor(v);
       } else {
-        outKey = d.key;
         r = d.sensitive ? this.censor(v) : this.walk(v, depth + 1);
       }
-      if (out === undefined) {
-        // A decision object always renames the key (see keyDecision), so only 0 and 1 keep it.
-        if (r === KEEP && typeof d === 'number') {
-          scratch[this.top++] = key;
-          scratch[this.top++] = v;
-          continue;
-        }
-        out = new PlainObject();
-        for (let k = base; k < this.top; k += 2) {
-          setProp(out, scratch[k] as string, scratch[k + 1]);
-        }
+      // The output pair, kept whether or not anything changes yet: a copy is built once, at the end.
+      // A decision object always renames the key (see keyDecision).
+      if (typeof d === 'number') {
+        scratch[this.top++] = key;
+      } else {
+        scratch[this.top++] = d.key;
+        changed = true;
       }
-      setProp(out, outKey, r === KEEP ? v : r);
-      if (this.nodes > this.maxNodes) break;
+      if (r === KEEP) {
+        scratch[this.top++] = v;
+      } else {
+        scratch[this.top++] = r;
+        changed = true;
+      }
+      if (changed && this.nodes > this.maxNodes) break;
     }
-    return out === undefined ? KEEP : out;
+    return changed ? this.owner.shapes.build(scratch, base, this.top, at) : KEEP;
   }
 
   private walkArray(a: readonly unknown[], depth: number): unknown {
