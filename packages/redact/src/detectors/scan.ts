@@ -29,8 +29,22 @@ const BEARER_RE = /\bbearer\s+[A-Za-z0-9\-._~+/]+=*/gi;
 // empty (unsecured JWT).
 const JWT_RE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
 // Bounded quantifiers keep this linear on hostile input (no run longer than 64 is retried per position).
-const EMAIL_RE =
+/** @internal */
+export const EMAIL_RE =
   /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.){1,8}\p{L}{2,63}(?![\p{L}\p{N}-])/gu;
+
+// EMAIL_RE anchored at both ends: a value that is one address and nothing else (the usual `email`
+// field). For such a string EMAIL_RE's first match starts at 0 and, the domain being split by its dots
+// and the TLD running to the end, ends at the end, so the replacement is the censor alone; one anchored
+// test is a third of the cost of the replace. The equivalence is property-tested (email.test.ts).
+const EMAIL_WHOLE_RE =
+  /^[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.){1,8}\p{L}{2,63}$/u;
+
+/** @internal Every e-mail address in `s` replaced by the censor. */
+export function redactEmails(s: string): string {
+  // An address has no spaces: free text, where addresses sit between words, skips the anchored test.
+  return s.indexOf(' ') === -1 && EMAIL_WHOLE_RE.test(s) ? CENSOR_EMAIL : s.replace(EMAIL_RE, CENSOR_EMAIL);
+}
 
 // `name = value`, `name: value`, `"name":"value"`, `name='value'`: a name, then a separator with an
 // optional quote closing the name. The value is read by hand (see redactAssignments), so a name that no
@@ -234,7 +248,7 @@ export function scanString(s: string, c: ScanConfig): string {
     const flags = detectorsFor(out);
     if ((flags & HAS_BEARER) !== 0 && c.bearer) out = out.replace(BEARER_RE, CENSOR_BEARER);
     if ((flags & HAS_JWT) !== 0 && c.jwt) out = out.replace(JWT_RE, CENSOR_JWT);
-    if ((flags & HAS_AT) !== 0 && c.email) out = out.replace(EMAIL_RE, CENSOR_EMAIL);
+    if ((flags & HAS_AT) !== 0 && c.email) out = redactEmails(out);
     if ((flags & HAS_IBAN_START) !== 0 && c.iban) out = redactIbans(out);
     if ((flags & RUN_CARD) !== 0 && c.card) out = redactCards(out);
     // Last, so that a value a detector above recognised keeps its more telling censor.
