@@ -35,16 +35,35 @@ const FULL = { metrics: true, runtime: true, health: true, pressure: true };
  * The exporter of the BENCH_NOOP_EXPORTER diagnosis, or undefined: `1` ends sampled spans in an exporter
  * that does nothing (no protobuf, no HTTP on the main thread), sizing what the OTLP export costs the
  * request path; `serialize` serialises each batch with OTel's own OTLP protobuf serialiser first
- * (resolved from where the OTLP exporter resolves it).
+ * (resolved from where the OTLP exporter resolves it); `fetch` serialises it and sends it to the sink
+ * with Node's fetch (undici) instead of the exporter's node:http client, whose streams share code with
+ * the server's responses.
  */
 function noopExporter(mode = process.env.BENCH_NOOP_EXPORTER) {
-  if (mode !== '1' && mode !== 'serialize') return undefined;
+  if (mode !== '1' && mode !== 'serialize' && mode !== 'fetch') return undefined;
   const serializer =
-    mode === 'serialize'
+    mode === 'serialize' || mode === 'fetch'
       ? createRequire(createRequire(import.meta.url).resolve('@opentelemetry/exporter-trace-otlp-proto'))(
           '@opentelemetry/otlp-transformer',
         ).ProtobufTraceSerializer
       : undefined;
+  if (mode === 'fetch') {
+    // `fetch`: the same protobuf sent to the sink with Node's fetch (undici), not node:http.
+    const url = `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces`;
+    return {
+      export: (spans, done) => {
+        const body = serializer.serializeRequest(spans);
+        fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } })
+          .then(async (res) => {
+            await res.arrayBuffer();
+            done({ code: res.ok ? 0 : 1 });
+          })
+          .catch(() => done({ code: 1 }));
+      },
+      shutdown: async () => {},
+      forceFlush: async () => {},
+    };
+  }
   return {
     export: (spans, done) => {
       serializer?.serializeRequest(spans);
