@@ -308,6 +308,13 @@ function targetsSection(https, logger, instr) {
     }
   }
   if (sinks.length === 0) rows.push('| logger targets | | no logger results yet | not measured |');
+  const ins = logger?.instructions?.data.instructionsPerLine;
+  if (ins?.pino && ins.immo) {
+    const ratio = ins.immo / ins.pino;
+    rows.push(
+      `| (supporting) logger \`info\`, default redaction, instructions/line vs raw pino (no-op sink, valgrind) | ≤ ${TARGETS.loggerDefault}x | ${fmt(ratio, 3)}x (${ins.immo} vs ${ins.pino}) | ${ratio <= TARGETS.loggerDefault ? 'met' : '**not met**'} |`,
+    );
+  }
   const withImmo = https.filter((h) => h.data.summary?.immo);
   for (const h of withImmo) {
     const r = h.data.summary.immo.cpuRatioVsBaseline;
@@ -857,6 +864,23 @@ function loggerSection(logger) {
       '',
     );
   }
+  const ins = logger.instructions?.data.instructionsPerLine;
+  if (ins?.pino) {
+    const row = (v) => `| ${v} | ${ins[v]} | ${fmt(ins[v] / ins.pino, 2)}x |`;
+    lines.push(
+      `Instructions per line, the steadier figure (\`${logger.instructions.data.command}\`: valgrind cachegrind, ` +
+        `node ${logger.instructions.data.node} with \`--predictable\`, no-op sink, the difference between ` +
+        `${logger.instructions.data.lines.high} and ${logger.instructions.data.lines.low} lines after the same warm-up; ` +
+        `measured ${logger.instructions.data.measuredAt}; results: \`${rel(logger.instructions.file)}\`). ` +
+        "Redaction runs branchy code with lower instructions per cycle than pino's serialisation, so the timed ratio " +
+        'is higher than this one:',
+      '',
+      '| variant | instructions/line | vs pino |',
+      '| --- | ---: | ---: |',
+      ...Object.keys(ins).map(row),
+      '',
+    );
+  }
   const immoLine = d.results.find((r) => r.summary.immo)?.summary.immo.sanity.line;
   if (immoLine)
     lines.push('A line written by `immo` (default redaction):', '', '```json', immoLine.trim(), '```', '');
@@ -908,7 +932,15 @@ export function generateReport(out = path.join(root, 'docs', 'benchmarks.md')) {
   const redactFile = path.join(root, 'packages', 'redact', 'bench', 'results.json');
   const loggerData = readJson(loggerFile);
   const redactData = readJson(redactFile);
-  const logger = loggerData ? { file: loggerFile, data: loggerData } : null;
+  const loggerInstrFile = path.join(root, 'packages', 'logger', 'bench', 'instructions.json');
+  const loggerInstr = readJson(loggerInstrFile);
+  const logger = loggerData
+    ? {
+        file: loggerFile,
+        data: loggerData,
+        instructions: loggerInstr ? { file: loggerInstrFile, data: loggerInstr } : null,
+      }
+    : null;
   const metricsFile = path.join(root, 'packages', 'metrics', 'bench', 'results.json');
   const healthFile = path.join(root, 'packages', 'health', 'bench', 'results.json');
   const metricsData = readJson(metricsFile);
@@ -1030,6 +1062,7 @@ ${flagsSection(flags)}
 \`\`\`sh
 pnpm --filter @immo/redact --filter @immo/logger build
 pnpm --filter @immo/logger bench              # writes packages/logger/bench/results.json
+pnpm --filter @immo/logger bench:instructions # writes packages/logger/bench/instructions.json (valgrind; about 4 min)
 pnpm --filter @immo/redact bench              # writes packages/redact/bench/results.json
 pnpm --filter @immo/metrics bench             # writes packages/metrics/bench/results.json
 pnpm --filter @immo/health bench              # writes packages/health/bench/results.json

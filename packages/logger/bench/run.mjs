@@ -23,13 +23,6 @@ import { machineBusyCores as busyCores } from '../../../benchmarks/src/harness.m
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ALL_VARIANTS = ['pino', 'pino-redact', 'immo-noredact', 'immo'];
 const BASELINE = 'pino';
-const PINO_REDACT_PATHS = [
-  'req.headers.authorization',
-  '*.password',
-  '*.token',
-  'user.email',
-  'payment.iban',
-];
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--') argv.shift();
@@ -102,7 +95,11 @@ try {
 // path pino's redact list names. 64 distinct objects so no variant benefits
 // from seeing one object over and over. They are shared with @immo/redact's
 // instruction counts (its bench/inputs.mjs), so both benches measure one workload.
-const { loggerPii: PII, loggerRotating: objects } = await import('../../redact/bench/inputs.mjs');
+const {
+  loggerPii: PII,
+  loggerRotating: objects,
+  pinoRedactPaths: PINO_REDACT_PATHS,
+} = await import('../../redact/bench/inputs.mjs');
 const MSG = 'payment allocated';
 const BINDINGS = { request_id: '7d3f0c9e-2b1a-4c5d-9e8f-0a1b2c3d4e5f', module: 'billing' };
 
