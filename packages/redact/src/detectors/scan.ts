@@ -62,10 +62,6 @@ const HAS_IBAN_START = 8;
 const HAS_ASSIGNMENT = 16;
 const RUN_CARD = 32;
 
-// Set by precheck() so that it can return several results without allocating.
-let maxDigitRun = 0;
-let maxCardRun = 0;
-
 function isWordCode(c: number): boolean {
   return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
 }
@@ -132,8 +128,9 @@ function precheck(s: string): number {
       }
     }
   }
-  maxDigitRun = max;
-  maxCardRun = cardMax;
+  // An IBAN needs a run of >= 10 digits somewhere, a card one of >= 13 that may start one.
+  if (max < 10) flags &= ~HAS_IBAN_START;
+  if (cardMax >= 13) flags |= RUN_CARD;
   return flags;
 }
 
@@ -158,12 +155,7 @@ function ibanStartAt(s: string, i: number): boolean {
  * @internal Which detectors can match in `s`: the HAS_* flags, with HAS_IBAN_START standing for "the
  * IBAN detector runs" and RUN_CARD for "the card detector runs".
  */
-export function detectorsFor(s: string): number {
-  let flags = precheck(s);
-  if (maxDigitRun < 10) flags &= ~HAS_IBAN_START;
-  if (maxCardRun >= 13) flags |= RUN_CARD;
-  return flags;
-}
+export const detectorsFor: (s: string) => number = precheck;
 
 const TOKEN_CHAR = /[A-Za-z0-9@._+\-:/=%]/;
 
