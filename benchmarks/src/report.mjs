@@ -312,7 +312,7 @@ function targetsSection(https, logger, instr) {
   if (ins?.pino && ins.immo) {
     const ratio = ins.immo / ins.pino;
     rows.push(
-      `| (supporting) logger \`info\`, default redaction, instructions/line vs raw pino (no-op sink, valgrind) | ≤ ${TARGETS.loggerDefault}x | ${fmt(ratio, 3)}x (${ins.immo} vs ${ins.pino}) | ${ratio <= TARGETS.loggerDefault ? 'met' : '**not met**'} |`,
+      `| (supporting) logger \`info\`, default redaction, instructions/line vs raw pino (no-op sink, valgrind) | ≤ ${TARGETS.loggerDefault}x | ${fmt(ratio, 3)}x (${ins.immo} vs ${ins.pino}) | ${ratio <= TARGETS.loggerDefault ? 'under the limit in instructions; the target is the timed ratio above' : 'over the limit in instructions too'} |`,
     );
   }
   const withImmo = https.filter((h) => h.data.summary?.immo);
