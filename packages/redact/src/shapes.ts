@@ -29,18 +29,27 @@ const MAX_KEYS = 32;
 // Compiled makers per redactor. A service logs a bounded set of shapes; this caps memory and compile
 // time for one that logs objects keyed by ids (whose shapes never repeat).
 const MAX_MAKERS = 512;
+// Shapes with a longer key are not remembered: keys can come from outside (parsed request bodies).
+const MAX_KEY_LENGTH = 256;
 // Seen this often at one position before compiling: a shape seen once is not worth a compile.
 const COMPILE_AFTER = 2;
+
+const objectProto = Object.prototype;
 
 // Copies of plain objects are built by `new PlainObject()`: the same prototype and own properties as
 // `{}`, but V8 reserves in-object slots for a constructor's objects (sized by the first few it makes),
 // where `{}` gets four and moves further properties to a separate array, reallocated as the copy grows.
 const PlainObject = function PlainObject() {} as unknown as new () => Record<string, unknown>;
-PlainObject.prototype = Object.prototype;
+PlainObject.prototype = objectProto;
 
-/** `target[key] = value` as an own data property, also for the key `__proto__`. */
+/**
+ * `target[key] = value` as an own data property, as an object literal would define it. A plain
+ * assignment is used where it does the same, which is almost always; a key that Object.prototype has
+ * (`__proto__`, `toString`, or one a library or an attacker put there, perhaps with a setter or frozen)
+ * is defined instead, so that such a key is neither lost to a setter nor made to throw.
+ */
 export function setProp(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
+  if (key in objectProto) {
     Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   } else {
     target[key] = value;
@@ -68,6 +77,11 @@ export function makerSource(keys: readonly string[]): string {
 }
 
 export class ShapeCopier {
+  /** @internal Functions compiled so far (for tests). */
+  get compiled(): number {
+    return this.makers;
+  }
+
   private readonly shapes: (Shape | undefined)[] = new Array<Shape | undefined>(SLOTS).fill(undefined);
   private makers = 0;
   private canCompile = true;
@@ -88,7 +102,12 @@ export class ShapeCopier {
       }
     } else {
       const keys = new Array<string>(n);
-      for (let i = 0; i < n; i++) keys[i] = pairs[base + 2 * i] as string;
+      for (let i = 0; i < n; i++) {
+        const key = pairs[base + 2 * i] as string;
+        // Like the key memo, the shapes must not keep a huge key alive (nor compile it into code).
+        if (key.length > MAX_KEY_LENGTH) return copyByKey(pairs, base, end);
+        keys[i] = key;
+      }
       this.shapes[at] = { keys, maker: undefined, seen: 1 };
     }
     return copyByKey(pairs, base, end);
@@ -99,9 +118,10 @@ export class ShapeCopier {
       const maker = new Function('p', 'b', makerSource(keys)) as Maker;
       this.makers++;
       return maker;
-    } catch {
-      // Code generation disallowed (or an engine limit): copy key by key from now on.
-      this.canCompile = false;
+    } catch (err) {
+      // Code generation disallowed (EvalError; a locked-down Function constructor throws TypeError):
+      // copy key by key from now on. A RangeError (no stack left for the compiler) is momentary.
+      if (!(err instanceof RangeError)) this.canCompile = false;
       return undefined;
     }
   }

@@ -125,6 +125,37 @@ describe('copies of objects of a repeated shape', () => {
     );
   });
 
+  it('are never compiled, nor their keys remembered, when a key is longer than 256 characters', () => {
+    const r = createRedactor();
+    const compiled = () => (r as unknown as { shapes: { compiled: number } }).shapes.compiled;
+    const long = 'k'.repeat(300);
+    for (let i = 0; i < TIMES; i++) {
+      expect(r.redact({ [long]: i, password: 'p' })).toEqual({ [long]: i, password: CENSOR });
+    }
+    expect(compiled()).toBe(0);
+    for (let i = 0; i < TIMES; i++) r.redact({ short: i, password: 'p' });
+    expect(compiled()).toBe(1);
+  });
+
+  it('are the same on the first call and later ones when Object.prototype is frozen or has a setter', () => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `
+      const { createRedactor } = await import(${JSON.stringify(dist)});
+      let stolen;
+      Object.defineProperty(Object.prototype, 'user', { set(v) { stolen = v; }, configurable: true });
+      Object.freeze(Object.prototype);
+      const r = createRedactor();
+      const outs = [];
+      for (let i = 0; i < 4; i++) outs.push(JSON.stringify(r.redact({ toString: 'x', user: 'ann', password: 'p' })));
+      console.log(JSON.stringify({ outs, stolen: stolen ?? null }));
+    `;
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(res.stderr).toBe('');
+    const { outs, stolen } = JSON.parse(res.stdout) as { outs: string[]; stolen: unknown };
+    expect(outs).toEqual(Array(4).fill('{"toString":"x","user":"ann","password":"[REDACTED]"}'));
+    expect(stolen).toBeNull();
+  });
+
   it('are built key by key where code generation from strings is disallowed', () => {
     // The built package (turbo builds it before its tests): a fresh Node process cannot load TypeScript.
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
