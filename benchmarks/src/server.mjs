@@ -39,35 +39,26 @@ const FULL = { metrics: true, runtime: true, health: true, pressure: true };
  * with Node's fetch (undici) instead of the exporter's node:http client, whose streams share code with
  * the server's responses.
  */
-function noopExporter(mode = process.env.BENCH_NOOP_EXPORTER) {
+function diagnosisExporter(mode = process.env.BENCH_NOOP_EXPORTER) {
   if (mode !== '1' && mode !== 'serialize' && mode !== 'fetch') return undefined;
   const serializer =
-    mode === 'serialize' || mode === 'fetch'
-      ? createRequire(createRequire(import.meta.url).resolve('@opentelemetry/exporter-trace-otlp-proto'))(
+    mode === '1'
+      ? undefined
+      : createRequire(createRequire(import.meta.url).resolve('@opentelemetry/exporter-trace-otlp-proto'))(
           '@opentelemetry/otlp-transformer',
-        ).ProtobufTraceSerializer
-      : undefined;
-  if (mode === 'fetch') {
-    // `fetch`: the same protobuf sent to the sink with Node's fetch (undici), not node:http.
-    const url = `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces`;
-    return {
-      export: (spans, done) => {
-        const body = serializer.serializeRequest(spans);
-        fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } })
-          .then(async (res) => {
-            await res.arrayBuffer();
-            done({ code: res.ok ? 0 : 1 });
-          })
-          .catch(() => done({ code: 1 }));
-      },
-      shutdown: async () => {},
-      forceFlush: async () => {},
-    };
-  }
+        ).ProtobufTraceSerializer;
+  const url =
+    mode === 'fetch' ? `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined;
   return {
     export: (spans, done) => {
-      serializer?.serializeRequest(spans);
-      done({ code: 0 });
+      const body = serializer?.serializeRequest(spans);
+      if (url === undefined) return done({ code: 0 });
+      fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          done({ code: res.ok ? 0 : 1 });
+        })
+        .catch(() => done({ code: 1 }));
     },
     shutdown: async () => {},
     forceFlush: async () => {},
@@ -102,7 +93,7 @@ async function immoStack({ sampleRatio, sentry = true, parts = FULL } = {}) {
     if (!sentry) delete process.env.SENTRY_DSN;
     tracingMod = await import('@immo/tracing');
     const { initSentry } = await import('@immo/tracing/sentry');
-    const exporter = noopExporter();
+    const exporter = diagnosisExporter();
     // Endpoint and DSN from OTEL_EXPORTER_OTLP_ENDPOINT and SENTRY_DSN (the benchmark's sink).
     tracing = tracingMod.initTracing({
       serviceName: 'bench',

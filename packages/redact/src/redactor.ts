@@ -2,6 +2,7 @@ import { CENSOR, REDACT_MARKERS } from './constants.js';
 import { cardCensor, isCardNumber } from './detectors/card.js';
 import { type ScanConfig, scanString } from './detectors/scan.js';
 import { compileKeyRules, DEFAULT_KEYS, type KeyRules, matchesKeyRules } from './keys.js';
+import { MAX_KEY_LENGTH, SLOTS } from './memo.js';
 import { type RedactOptions, resolveOptions } from './options.js';
 import { ShapeCopier, setProp } from './shapes.js';
 
@@ -44,14 +45,11 @@ const {
 type KeyDecision = 0 | 1 | { readonly sensitive: boolean; readonly key: string };
 
 const KEY_CACHE_LIMIT = 10_000;
-// Per-position memo (see Walk): positions 0..SLOTS-1 of a pass, i.e. the first SLOTS values walked.
-const SLOTS = 256;
 // Memo of clean strings passed to redactString(), indexed by length (a free hash).
 const MESSAGE_SLOTS = 64;
 // Longer strings are never memoized: the memo must not keep large values alive, and for them a scan
 // costs little next to what the logger does with them anyway.
 const MEMO_MAX_LENGTH = 256;
-const KEY_CACHE_MAX_KEY_LENGTH = 256;
 const hasOwn = Object.hasOwn;
 const objectProto = Object.prototype;
 // Returned by the walker for a value that needs no change. Comparing against one private constant is a
@@ -182,7 +180,7 @@ class RedactorImpl implements Redactor {
     const sensitive = matchesKeyRules(key, this.rules);
     const renamed = scanString(key, this.scan);
     const d: KeyDecision = renamed === key ? (sensitive ? 1 : 0) : { sensitive, key: renamed };
-    if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
+    if (key.length <= MAX_KEY_LENGTH) {
       // A full cache is dropped rather than evicted entry by entry: cheap, and a service's key set is
       // small enough that it refills with the hot keys at once.
       if (this.keyCache.size >= KEY_CACHE_LIMIT) this.keyCache.clear();
@@ -243,7 +241,7 @@ class Walk {
       if (this.slotKeys[slot] === key) return this.slotDecisions[slot] as KeyDecision;
       const d = this.owner.keyDecision(key);
       // Same bound as the key cache: the memo must not keep a huge key alive.
-      if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
+      if (key.length <= MAX_KEY_LENGTH) {
         this.slotKeys[slot] = key;
         this.slotDecisions[slot] = d;
       }

@@ -13,6 +13,8 @@
  * with the same result.
  */
 
+import { MAX_KEY_LENGTH, SLOTS } from './memo.js';
+
 /** Makes the copy from the pairs in `pairs[base..)`: key, value, key, value, ... */
 type Maker = (pairs: readonly unknown[], base: number) => Record<string, unknown>;
 
@@ -22,15 +24,11 @@ interface Shape {
   seen: number;
 }
 
-// Positions with a remembered shape (the walk's first N positions, as for the key and value memos).
-const SLOTS = 256;
 // Objects with more keys are copied key by key: their literal would be large and they are rarely hot.
 const MAX_KEYS = 32;
 // Compiled makers per redactor. A service logs a bounded set of shapes; this caps memory and compile
 // time for one that logs objects keyed by ids (whose shapes never repeat).
 const MAX_MAKERS = 512;
-// Shapes with a longer key are not remembered: keys can come from outside (parsed request bodies).
-const MAX_KEY_LENGTH = 256;
 // Seen this often at one position before compiling: a shape seen once is not worth a compile.
 const COMPILE_AFTER = 2;
 
