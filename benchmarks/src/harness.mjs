@@ -43,9 +43,29 @@ export const EXTRA_VARIANTS = [
   'immo-health',
   'immo-full-nort',
   'immo-full-nopress',
-  // immo-trace with @sentry/node loaded at the first event instead of at start-up (IMMO_SENTRY_LOAD=lazy).
-  'immo-trace-lazy',
+  // immo-trace with @sentry/node loaded in initSentry() instead of at the first event (IMMO_SENTRY_LOAD=eager).
+  'immo-trace-eager',
 ];
+/**
+ * Diagnosis variants: `<variant>~KEY=VALUE[,KEY=VALUE]` runs `<variant>` with those environment
+ * variables (e.g. `immo-trace10~OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64`), so that settings can be paired
+ * within one run. Returns the base variant and the environment; `env` is empty for plain names.
+ */
+export function splitVariant(name) {
+  const i = name.indexOf('~');
+  if (i === -1) return { base: name, env: {} };
+  const env = {};
+  for (const kv of name.slice(i + 1).split(',')) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return { base: name.slice(0, i), env };
+}
+/** Whether `name` (a variant, or a diagnosis variant with ~settings) is one run.mjs knows. */
+export const knownVariant = (name) => {
+  const { base } = splitVariant(name);
+  return ALL_VARIANTS.includes(base) || EXTRA_VARIANTS.includes(base);
+};
 export const BASELINE = 'F_log';
 /** The assembly the tracing issue compares our stack with (run side by side). */
 export const ASSEMBLY = 'assembly';
@@ -64,7 +84,7 @@ export const VARIANT_SETUP = {
     nodeArgs: [...preload('preload-sentry.mjs'), ...preload('preload-otel.mjs')],
     env: { BENCH_OTEL_RATIO: '1', BENCH_SENTRY_FASTIFY: 'off' },
   },
-  'immo-trace-lazy': { nodeArgs: [], env: { IMMO_SENTRY_LOAD: 'lazy' } },
+  'immo-trace-eager': { nodeArgs: [], env: { IMMO_SENTRY_LOAD: 'eager' } },
   'assembly-naive': {
     nodeArgs: [...preload('preload-sentry.mjs'), ...preload('preload-otel.mjs')],
     env: { BENCH_OTEL_RATIO: '1' },
@@ -76,7 +96,7 @@ export const ROUTE_URL = '/api/orgs/org_8f3a2c';
 /** Variants with @immo/health's probe routes are ready when it says so; the others when the route answers. */
 const WITH_HEALTH = new Set([
   'immo-full',
-  'immo-trace-lazy',
+  'immo-trace-eager',
   'immo-health',
   'immo-full-nort',
   'immo-full-nopress',
@@ -87,7 +107,8 @@ const WITH_HEALTH = new Set([
   'immo-trace0',
   'immo-trace0-ns',
 ]);
-export const readyPath = (variant) => (WITH_HEALTH.has(variant) ? '/health/ready' : ROUTE_URL);
+export const readyPath = (variant) =>
+  WITH_HEALTH.has(splitVariant(variant).base) ? '/health/ready' : ROUTE_URL;
 
 /**
  * Pins every thread of this process (including ones libuv starts later) to the
@@ -193,7 +214,8 @@ export function spawnServer(
   logFile,
   { pinned, nodeArgs = [], wrapper = [], env = {}, stderrFd } = {},
 ) {
-  const setup = VARIANT_SETUP[variant] ?? { nodeArgs: [], env: {} };
+  const { base, env: diagEnv } = splitVariant(variant);
+  const setup = VARIANT_SETUP[base] ?? { nodeArgs: [], env: {} };
   const nodeCmd = [
     ...wrapper,
     process.execPath,
@@ -207,7 +229,7 @@ export function spawnServer(
   const [cmd, ...args] = pinned ? ['taskset', '-c', SERVER_CORE, ...nodeCmd] : nodeCmd;
   const child = spawn(cmd, args, {
     stdio: ['ignore', 'inherit', stderrFd ?? 'inherit', 'ipc'],
-    env: { ...process.env, NODE_ENV: 'production', ...env, ...setup.env },
+    env: { ...process.env, NODE_ENV: 'production', ...env, ...setup.env, ...diagEnv },
   });
   live.add(child);
   child.once('exit', () => live.delete(child));

@@ -21,8 +21,8 @@ import {
   cannon,
   countLines,
   cpuTicksSplit,
-  EXTRA_VARIANTS,
   involuntarySwitches,
+  knownVariant,
   pinSelf,
   ROUTE_URL,
   SERVER_CORE,
@@ -98,8 +98,7 @@ const config = {
   rate: args.rate === undefined ? undefined : Number(args.rate),
 };
 for (const v of config.variants) {
-  if (!ALL_VARIANTS.includes(v) && !EXTRA_VARIANTS.includes(v))
-    fail(`--variants: unknown variant "${v}" (known: ${ALL_VARIANTS.join(', ')})`);
+  if (!knownVariant(v)) fail(`--variants: unknown variant "${v}" (known: ${ALL_VARIANTS.join(', ')})`);
 }
 if (!(config.warmupSec >= 0)) fail('--warmup: expected a number of seconds >= 0');
 if (config.rate !== undefined && !(config.rate > 0)) fail('--rate: expected requests/s > 0');

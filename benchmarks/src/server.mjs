@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 import Fastify from 'fastify';
 import pino from 'pino';
 
-const [variant, logFile] = process.argv.slice(2);
+// A diagnosis variant (`<variant>~KEY=VALUE,...`, see harness.mjs) got its settings as environment.
+const [variantArg, logFile] = process.argv.slice(2);
+const variant = variantArg?.split('~')[0];
 if (!variant || !logFile) {
   console.error('usage: server.mjs <variant> <logFile>');
   process.exit(2);
@@ -186,7 +188,7 @@ async function build() {
     case 'immo-full':
       return immoStack();
     case 'immo-trace':
-    case 'immo-trace-lazy': // IMMO_SENTRY_LOAD=lazy from the harness (VARIANT_SETUP)
+    case 'immo-trace-eager': // IMMO_SENTRY_LOAD=eager from the harness (VARIANT_SETUP)
       return immoStack({ sampleRatio: 1 });
     case 'immo-trace10':
       return immoStack({ sampleRatio: 0.1 });

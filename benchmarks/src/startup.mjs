@@ -19,7 +19,7 @@ import {
   BASELINE,
   CLIENT_CORE,
   cannon,
-  EXTRA_VARIANTS,
+  knownVariant,
   pinSelf,
   readyPath,
   SERVER_CORE,
@@ -34,7 +34,15 @@ import { fmt, rotate, summarise } from './stats.mjs';
 import { startupTable } from './tables.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const STARTUP_VARIANTS = ['F_log', 'immo-full', 'immo-trace', 'otel', 'sentry', 'assembly'];
+const STARTUP_VARIANTS = [
+  'F_log',
+  'immo-full',
+  'immo-trace',
+  'immo-trace-eager',
+  'otel',
+  'sentry',
+  'assembly',
+];
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--') argv.shift();
@@ -85,8 +93,7 @@ if (!(config.pollMs > 0)) fail('--poll-ms: expected milliseconds > 0');
 if (!(config.quietCores >= 0 && config.quietWaitSec >= 0))
   fail('--quiet-cores/--quiet-wait: expected numbers >= 0');
 for (const v of config.variants) {
-  if (!ALL_VARIANTS.includes(v) && !EXTRA_VARIANTS.includes(v))
-    fail(`--variants: unknown variant "${v}" (known: ${ALL_VARIANTS.join(', ')})`);
+  if (!knownVariant(v)) fail(`--variants: unknown variant "${v}" (known: ${ALL_VARIANTS.join(', ')})`);
 }
 
 const pinned = pinSelf();

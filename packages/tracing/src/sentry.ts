@@ -43,14 +43,17 @@ export interface SentryOptions {
   /** Sentry's own debug output. Env: `SENTRY_DEBUG`. @default false */
   debug?: boolean;
   /**
-   * When `@sentry/node` is loaded. `'eager'`: in `initSentry()` (about 260 ms of start-up on one core,
-   * and about 35 MB of memory, for its ~600 modules). `'lazy'`: at the first event (a thrown 5xx, an
+   * When `@sentry/node` is loaded. `'lazy'` (the default): at the first event (a thrown 5xx, an
    * unhandled rejection, an uncaught exception) or the first read of `handle.Sentry`, so a service
-   * that has no error pays neither; the first event then waits for the load. Use `'eager'` when your
-   * own code calls `@sentry/node` directly (an event it sends before the load has no client); in lazy
-   * mode an uncaught exception is captured as the process crashes and sent when a crash handler flushes
-   * telemetry (@immo/health's does), instead of by Sentry's own handler. Env: `IMMO_SENTRY_LOAD`.
-   * @default 'eager'
+   * that has no error pays neither its start-up time (about 260 ms on one core for its ~600 modules)
+   * nor its memory (about 35 MB); the first event then waits for the load. `'eager'`: in
+   * `initSentry()`. Use `'eager'` when your own code calls `@sentry/node` through its own import (an
+   * event it sends before the load has no client) — or call it through `handle.Sentry`, which loads
+   * it. An uncaught exception is captured and sent in both modes: in lazy mode by a listener of this
+   * package that, when no other `uncaughtException` handler is registered, prints the error, flushes
+   * and exits 1 as Node would (with one, e.g. @immo/health's, that handler decides and flushes).
+   * Env: `IMMO_SENTRY_LOAD`.
+   * @default 'lazy'
    */
   load?: 'eager' | 'lazy';
 }
@@ -150,7 +153,7 @@ export function initSentry(
     enabled: bool(env.IMMO_SENTRY_ENABLED) ?? true,
     maxBreadcrumbs: 50,
     debug: bool(env.SENTRY_DEBUG) ?? false,
-    load: env.IMMO_SENTRY_LOAD || 'eager',
+    load: env.IMMO_SENTRY_LOAD || 'lazy',
   };
   if (env.SENTRY_DSN) merged.dsn = env.SENTRY_DSN;
   for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
@@ -181,8 +184,8 @@ export function initSentry(
     return Sentry;
   };
   // Lazy mode installs no Sentry handler on the process, before or after the load: a monitor (which
-  // never changes how the process crashes) loads the SDK if needed and captures the crash; the crash
-  // handler's telemetry flush sends it.
+  // never changes how the process crashes) loads the SDK if needed and captures the crash, and a
+  // listener stands in for Sentry's own handler when it is the only one (below).
   const onCrash = (error: unknown): void => {
     try {
       sdk().captureException(error, {
@@ -193,8 +196,27 @@ export function initSentry(
       // The crash goes on as it would without Sentry.
     }
   };
-  if (lazy) process.on('uncaughtExceptionMonitor', onCrash);
-  else sdk();
+  // Registered at all, a listener stops Node's own crash; with another handler registered (e.g.
+  // @immo/health's crash shutdown) that handler decides and flushes, so this one does nothing. Alone,
+  // it does what Node would (print, exit 1) after sending the captured event, as Sentry's own
+  // handler does in eager mode. The exit code is set first so that an emptied event loop cannot end
+  // the process with 0, and a referenced timer bounds a flush that never settles.
+  const onUncaught = (error: unknown): void => {
+    if (process.listenerCount('uncaughtException') > 1) return;
+    process.exitCode = 1;
+    try {
+      console.error(error);
+    } catch {
+      // Printing must not stop the exit.
+    }
+    const exit = () => process.exit(1);
+    setTimeout(exit, CRASH_FLUSH_MS + 500);
+    flush(CRASH_FLUSH_MS).then(exit, exit);
+  };
+  if (lazy) {
+    process.on('uncaughtExceptionMonitor', onCrash);
+    process.on('uncaughtException', onUncaught);
+  } else sdk();
 
   setServerErrorCapture((error, request) => {
     sdk().captureException(error, {
@@ -231,6 +253,7 @@ export function initSentry(
       setServerErrorCapture(undefined);
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtExceptionMonitor', onCrash);
+      process.off('uncaughtException', onUncaught);
       g[kSentry] = undefined;
       return Sentry === undefined ? true : Sentry.close(Math.max(1, Math.floor(deadlineMs / 2)));
     },
@@ -238,6 +261,9 @@ export function initSentry(
   g[kSentry] = handle;
   return handle;
 }
+
+// How long a crash waits for its event to be sent when this package exits the process (lazy mode).
+const CRASH_FLUSH_MS = 2000;
 
 /** `@sentry/node`, loaded through this package's own resolution. */
 function loadSentry(): SentryModule {

@@ -18,8 +18,10 @@ function afterInit(env: Record<string, string>): { sentryLoaded: boolean } {
 }
 
 describe('initTracing and @sentry/node', () => {
-  it('loads @sentry/node before its require hook when a DSN is configured (start-up time)', () => {
-    expect(afterInit({ SENTRY_DSN: 'http://key@127.0.0.1:9/1' })).toEqual({ sentryLoaded: true });
+  it('loads @sentry/node before its require hook when a DSN is configured and Sentry loads eagerly (start-up time)', () => {
+    expect(afterInit({ SENTRY_DSN: 'http://key@127.0.0.1:9/1', IMMO_SENTRY_LOAD: 'eager' })).toEqual({
+      sentryLoaded: true,
+    });
   });
 
   it('never loads @sentry/node without a DSN, or with Sentry switched off', () => {
@@ -29,7 +31,8 @@ describe('initTracing and @sentry/node', () => {
     });
   });
 
-  it('leaves @sentry/node unloaded when Sentry is to load lazily (IMMO_SENTRY_LOAD=lazy)', () => {
+  it('leaves @sentry/node unloaded when Sentry loads lazily (the default, or IMMO_SENTRY_LOAD=lazy)', () => {
+    expect(afterInit({ SENTRY_DSN: 'http://key@127.0.0.1:9/1' })).toEqual({ sentryLoaded: false });
     expect(afterInit({ SENTRY_DSN: 'http://key@127.0.0.1:9/1', IMMO_SENTRY_LOAD: 'lazy' })).toEqual({
       sentryLoaded: false,
     });

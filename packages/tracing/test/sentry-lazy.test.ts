@@ -36,7 +36,8 @@ interface Step {
 }
 
 function run(
-  mode: 'request' | 'crash' | 'loaded-crash',
+  mode: 'request' | 'crash' | 'loaded-crash' | 'lone-crash',
+  env: Record<string, string> = { IMMO_SENTRY_LOAD: 'lazy' },
 ): Promise<{ code: number | null; steps: Step[]; stderr: string }> {
   const { SENTRY_DSN: _d, IMMO_SENTRY_ENABLED: _e, IMMO_SENTRY_LOAD: _l, ...base } = process.env;
   return new Promise((resolve) => {
@@ -47,7 +48,7 @@ function run(
         env: {
           ...base,
           SENTRY_DSN: sentry.dsn(),
-          IMMO_SENTRY_LOAD: 'lazy',
+          ...env,
           OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
         },
         timeout: 30_000,
@@ -64,7 +65,18 @@ function run(
   });
 }
 
-describe('initSentry with load: lazy (IMMO_SENTRY_LOAD=lazy)', () => {
+/** The one event a crash of the fixture sends: the exception, fatal, unhandled. */
+async function expectCrashEvent(): Promise<void> {
+  const [event] = await sentry.waitForEvents(1);
+  expect(event?.exception?.values?.[0]?.value).toBe('lazy crash');
+  expect(event?.level).toBe('fatal');
+  expect(event?.exception?.values?.[0]?.mechanism).toMatchObject({
+    type: 'onuncaughtexception',
+    handled: false,
+  });
+}
+
+describe('initSentry with load: lazy (the default; IMMO_SENTRY_LOAD=lazy)', () => {
   it('loads nothing at start-up or for clean requests, then sends the first 5xx linked to its server span', async () => {
     const { code, steps, stderr } = await run('request');
     expect(stderr).toBe('');
@@ -102,15 +114,21 @@ describe('initSentry with load: lazy (IMMO_SENTRY_LOAD=lazy)', () => {
       if (mode === 'loaded-crash')
         expect(steps[1]).toMatchObject({ step: 'loaded', sentryLoaded: true, handleLoaded: true });
       expect(code).toBe(1);
-      const [event] = await sentry.waitForEvents(1);
-      expect(event?.exception?.values?.[0]?.value).toBe('lazy crash');
-      expect(event?.level).toBe('fatal');
-      expect(event?.exception?.values?.[0]?.mechanism).toMatchObject({
-        type: 'onuncaughtexception',
-        handled: false,
-      });
+      await expectCrashEvent();
     },
   );
+});
+
+describe('initSentry in lazy mode without a crash handler of the service', () => {
+  it('prints an uncaught exception, sends it and exits 1 as Node would (lazy is the default)', async () => {
+    // No IMMO_SENTRY_LOAD at all: the default mode.
+    const { code, steps, stderr } = await run('lone-crash', {});
+    expect(steps[0]).toMatchObject({ step: 'init', sentryLoaded: false, handleLoaded: false });
+    expect(code).toBe(1);
+    expect(stderr).toContain('lazy crash');
+    await expectCrashEvent();
+    expect(sentry.events()).toHaveLength(1);
+  });
 });
 
 describe('initSentry options (load)', () => {

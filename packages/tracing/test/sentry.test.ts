@@ -73,7 +73,9 @@ beforeAll(async () => {
     scheduledDelayMs: 10,
     instrumentPg: false,
   });
-  handle = initSentry({ dsn: sentry.dsn() });
+  // Eager: the route below calls @sentry/node through its own import (addBreadcrumb, captureException),
+  // which needs the client in place before the first event (see sentry-lazy.test.ts for the default).
+  handle = initSentry({ dsn: sentry.dsn(), load: 'eager' });
   downstream = createServer((req, res) => {
     downstreamHeaders.push(req.headers);
     res.end('{}');
