@@ -835,7 +835,9 @@ function loggerSection(logger) {
       `\`info(obj, '${c.message}')\` with one of 64 objects of 10 top-level fields (ids, amount, currency, status, route, ` +
       `attempt, and nested \`req\`, \`user\`, \`payment\` objects that hold an authorization header, e-mail, password, ` +
       `IBAN and token). ${c.rounds} alternating rounds; per round each variant runs ${c.batchesPerRound} batches of ` +
-      `${c.batch} calls (timed in chunks of ${c.chunk}), after ${c.warmupBatches} warm-up batches; a round's figure is ` +
+      `${c.batch} calls (timed in chunks of ${c.chunk})` +
+      (c.interleaved ? ", the variants' batches interleaved (A B C D A B C D ...)" : '') +
+      `, after ${c.warmupBatches} warm-up batches; a round's figure is ` +
       'the median batch. pino `redact` paths: ' +
       `${c.pinoRedactPaths.map((p) => `\`${p}\``).join(', ')}.${gitLine(d.git)}`,
     '',

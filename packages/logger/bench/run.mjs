@@ -276,14 +276,17 @@ async function benchSink(kind) {
     gates.push(await waitForQuiet());
     const k = round % setups.length;
     const order = [...setups.slice(k), ...setups.slice(0, k)];
-    for (const s of order) {
-      const samples = [];
-      for (let b = 0; b < config.batchesPerRound; b++) {
-        samples.push(await timedBatch(s.log, s.sink, config.batch));
+    // Batches interleaved (A B C D A B C D ...), not one variant's batches in a block: a slow spell
+    // of the machine (another tenant, a frequency change) then falls on every variant of the round
+    // alike instead of on whichever ran during it, and the paired ratios stay tighter.
+    const samples = new Map(order.map((s) => [s, []]));
+    for (let b = 0; b < config.batchesPerRound; b++) {
+      for (const s of order) {
+        samples.get(s).push(await timedBatch(s.log, s.sink, config.batch));
         await drain(s.sink);
       }
-      s.perRound.push(median(samples));
     }
+    for (const s of order) s.perRound.push(median(samples.get(s)));
     process.stdout.write(
       `${kind} round ${round + 1}/${config.rounds}: ${order.map((s) => `${s.variant} ${f(s.perRound.at(-1), 0)} ns`).join(', ')}\n`,
     );
@@ -365,6 +368,7 @@ const payload = {
   },
   config: {
     ...config,
+    interleaved: true,
     pinoRedactPaths: PINO_REDACT_PATHS,
     object: objects[0],
     message: MSG,
