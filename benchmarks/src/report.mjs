@@ -251,6 +251,46 @@ function partsSection() {
   return parts.join('\n');
 }
 
+/** One line under the targets: the second run's ratios of the bar variants (see confirmSection). */
+function confirmNote() {
+  const r = resultsWithPrefix('http', path.join(here, '..', 'results', 'extra'))
+    .filter((x) => /-confirm(-node\d+)?\.json$/.test(x.file))
+    .at(-1);
+  if (r === undefined) return '';
+  const s = r.data.summary;
+  const limits = { immo: 1.1, 'immo-full': 1.2, 'immo-trace10': 1.6 };
+  const cells = Object.entries(limits)
+    .filter(([v]) => s[v])
+    .map(([v, limit]) => `\`${v}\` ${fmtRatio(s[v].cpuRatioVsBaseline)} (limit ${limit}x)`);
+  return [
+    '',
+    `**Second run** of the same code (\`${rel(r.file)}\`, section "A second run of the bar variants" below), CPU/request`,
+    `vs F_log: ${cells.join('; ')}. A verdict above that this run contradicts is not settled.`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * A repeat of the bar variants (results/extra/http-*-confirm.json, the newest): one run decides no
+ * verdict when the machine is noisy, so a second run of the same code is shown next to the main one.
+ */
+function confirmSection() {
+  const runs = resultsWithPrefix('http', path.join(here, '..', 'results', 'extra')).filter((r) =>
+    /-confirm(-node\d+)?\.json$/.test(r.file),
+  );
+  const r = runs.at(-1);
+  if (r === undefined) return '';
+  return [
+    '### A second run of the bar variants',
+    '',
+    'The same code as the main saturated run, measured again right after it on the same machine. Where this',
+    "run's median and the main run's fall on different sides of a limit, or a spread crosses it, the verdict",
+    'above is not a settled result.',
+    '',
+    httpSection(r),
+  ].join('\n');
+}
+
 /** Says plainly when other work on the machine spoilt an HTTP run, from what the run recorded. */
 function conditionsNote(https) {
   const notes = [];
@@ -984,7 +1024,7 @@ ${tracingTargetsSection(https, startup, resilience)}
 
 A target counts as met when the median paired ratio is within the limit; where the upper end of the spread
 crosses the limit, the verdict says so.
-
+${confirmNote()}
 ${conditionsNote(https)}
 ## Method (HTTP)
 
@@ -1028,6 +1068,7 @@ repeated). Per-request CPU is higher there than when saturated, since less work 
 
 ${https.length ? https.map((h) => `### ${httpModeTitle(h)[0].toUpperCase()}${httpModeTitle(h).slice(1)}\n\n${httpSection(h)}`).join('\n') : httpSection(null)}
 ${otherNodeSection()}
+${confirmSection()}
 ${alsSection()}
 ${partsSection()}
 ### Tracing: our stack against OpenTelemetry, Sentry and the assembly
