@@ -1,6 +1,6 @@
 // Process plumbing shared by run.mjs (CPU time) and instructions.mjs (callgrind):
 // pinning, fresh server children, load generation, log-file checks.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -170,17 +170,62 @@ export async function machineBusyCores(ms = 1000) {
   return total > 0 ? (1 - (b.idle - a.idle) / total) * os.cpus().length : 0;
 }
 
+const SPEED_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'speed-probe.mjs');
+
+/**
+ * CPU milliseconds of speed-probe.mjs's fixed chunk of work on the server core: how fast that core is
+ * right now. On this VM it sometimes runs at about half speed for seconds to minutes (the hypervisor's
+ * doing: no process of ours or anyone's is busy and /proc/stat shows no steal), and a run made then,
+ * paired with one made at full speed, gives a ratio that says nothing about the variants.
+ */
+export function speedProbe(pinned) {
+  const cmd = pinned
+    ? ['taskset', '-c', SERVER_CORE, process.execPath, SPEED_PROBE]
+    : [process.execPath, SPEED_PROBE];
+  return new Promise((resolve) => {
+    execFile(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 30_000 }, (err, stdout) => {
+      const ms = Number(String(stdout).trim());
+      resolve(err || !(ms > 0) ? Number.NaN : ms);
+    });
+  });
+}
+
+/**
+ * The fastest probe seen so far (the machine's full speed) and how much slower a probe may be before
+ * the core counts as slowed down. `slowFactor` 0 turns the speed check off.
+ */
+export function speedTracker(slowFactor, pinned) {
+  return { best: Number.POSITIVE_INFINITY, slowFactor, pinned };
+}
+
+/** Probes once, updates the tracker, and tells whether the core runs at full speed. */
+export async function checkSpeed(speed) {
+  const ms = await speedProbe(speed.pinned);
+  if (ms < speed.best) speed.best = ms;
+  return { ms, fast: !(ms > speed.best * speed.slowFactor) };
+}
+
 /**
  * Waits (at most `maxWaitMs`) until the machine is quiet: between runs none of
- * our processes work, so what is busy is someone else, who would share the cores.
+ * our processes work, so what is busy is someone else, who would share the cores;
+ * and, with a `speed` tracker, until the server core runs at full speed again.
  */
-export async function waitForQuiet({ maxBusyCores, maxWaitMs }) {
+export async function waitForQuiet({ maxBusyCores, maxWaitMs, speed }) {
   const t0 = Date.now();
   for (;;) {
     const busy = await machineBusyCores(1000);
+    const probe = speed && speed.slowFactor > 0 ? await checkSpeed(speed) : undefined;
     const waitedMs = Date.now() - t0;
-    if (busy <= maxBusyCores || waitedMs >= maxWaitMs)
-      return { busyCores: busy, waitedMs, quiet: busy <= maxBusyCores };
+    const quiet = busy <= maxBusyCores;
+    const fast = probe === undefined || probe.fast;
+    if ((quiet && fast) || waitedMs >= maxWaitMs) {
+      return {
+        busyCores: busy,
+        waitedMs,
+        quiet,
+        ...(probe ? { probeMs: probe.ms, fast, probeBestMs: speed.best } : {}),
+      };
+    }
   }
 }
 

@@ -251,43 +251,56 @@ function partsSection() {
   return parts.join('\n');
 }
 
-/** One line under the targets: the second run's ratios of the bar variants (see confirmSection). */
+// Repeats of the bar variants on the same code as the main run (results/extra/http-*-confirm.json or
+// -repeat.json): one run decides no verdict on this noisy machine, so every repeat is shown next to it.
+const REPEAT_RE = /-(confirm|repeat)(-node\d+)?\.json$/;
+
+function repeatRuns() {
+  const main = latestResult('http');
+  const since = String(main?.data.machine?.date ?? '');
+  return resultsWithPrefix('http', path.join(here, '..', 'results', 'extra')).filter(
+    (r) => REPEAT_RE.test(r.file) && String(r.data.machine?.date ?? '') >= since,
+  );
+}
+
+/** Lines under the targets: each repeat's ratios of the bar variants (see confirmSection). */
 function confirmNote() {
-  const r = resultsWithPrefix('http', path.join(here, '..', 'results', 'extra'))
-    .filter((x) => /-confirm(-node\d+)?\.json$/.test(x.file))
-    .at(-1);
-  if (r === undefined) return '';
-  const s = r.data.summary;
+  const runs = repeatRuns();
+  if (runs.length === 0) return '';
   const limits = { immo: 1.1, 'immo-full': 1.2, 'immo-trace10': 1.6 };
-  const cells = Object.entries(limits)
-    .filter(([v]) => s[v])
-    .map(([v, limit]) => `\`${v}\` ${fmtRatio(s[v].cpuRatioVsBaseline)} (limit ${limit}x)`);
+  const lines = runs.map((r) => {
+    const s = r.data.summary;
+    const cells = Object.entries(limits)
+      .filter(([v]) => s[v])
+      .map(([v, limit]) => `\`${v}\` ${fmtRatio(s[v].cpuRatioVsBaseline)} (limit ${limit}x)`);
+    return `- \`${rel(r.file)}\` (${r.data.config.rounds} rounds, ${String(r.data.machine?.date).slice(0, 16).replace('T', ' ')} UTC): ${cells.join('; ')}.`;
+  });
   return [
     '',
-    `**Second run** of the same code (\`${rel(r.file)}\`, section "A second run of the bar variants" below), CPU/request`,
-    `vs F_log: ${cells.join('; ')}. A verdict above that this run contradicts is not settled.`,
+    `**Repeat runs** of the same code (section "Repeat runs of the bar variants" below), CPU/request vs F_log:`,
+    '',
+    ...lines,
+    '',
+    'A verdict above that a repeat contradicts is not settled.',
     '',
   ].join('\n');
 }
 
 /**
- * A repeat of the bar variants (results/extra/http-*-confirm.json, the newest): one run decides no
- * verdict when the machine is noisy, so a second run of the same code is shown next to the main one.
+ * The repeats of the bar variants, oldest first: the same code as the main saturated run, measured again
+ * on the same machine.
  */
 function confirmSection() {
-  const runs = resultsWithPrefix('http', path.join(here, '..', 'results', 'extra')).filter((r) =>
-    /-confirm(-node\d+)?\.json$/.test(r.file),
-  );
-  const r = runs.at(-1);
-  if (r === undefined) return '';
+  const runs = repeatRuns();
+  if (runs.length === 0) return '';
   return [
-    '### A second run of the bar variants',
+    '### Repeat runs of the bar variants',
     '',
-    'The same code as the main saturated run, measured again right after it on the same machine. Where this',
-    "run's median and the main run's fall on different sides of a limit, or a spread crosses it, the verdict",
-    'above is not a settled result.',
+    'The same code as the main saturated run, measured again on the same machine (the first right after it).',
+    "Where a repeat's median and the main run's fall on different sides of a limit, or a spread crosses it, the",
+    'verdict above is not a settled result.',
     '',
-    httpSection(r),
+    ...runs.map((r) => `#### \`${rel(r.file)}\`\n\n${httpSection(r)}`),
   ].join('\n');
 }
 
@@ -827,8 +840,14 @@ function httpSection(http) {
             (c.rate
               ? `a round in which any run fell short of 95 % of the offered ${c.rate} requests/s (a starved client) was run again, up to ${c.retries} times. `
               : `a round in which any server was below ${fmt(c.minUtil * 100, 0)} % busy (a starved client) was run again, up to ${c.retries} times. `) +
+            (c.slowFactor > 0
+              ? `A speed probe (\`src/speed-probe.mjs\`, a fixed chunk of JavaScript work) was timed on the server core before and after each run; a run whose probe before or after took more than ${c.slowFactor}x the fastest of the session (this VM sometimes slows a core to about half speed for seconds to minutes, with nothing else running) was made again at once, up to the same number of times. `
+              : '') +
             `Rounds repeated: ${d.roundsRepeated} (${d.runsDiscarded} runs discarded, kept in the results file); ` +
-            `rounds kept although never saturated: ${d.roundsNotSaturated}.`,
+            `rounds kept although never saturated: ${d.roundsNotSaturated}` +
+            (c.slowFactor > 0
+              ? `; runs made again because the core slowed down: ${d.runsRepeatedSlowed}; rounds kept with a run on a slowed-down core: ${d.roundsSlowed}.`
+              : '.'),
           '',
         ]
       : []),

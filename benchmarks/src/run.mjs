@@ -5,6 +5,7 @@
 //     [--connections 10] [--variants fastify-nolog,F_log,immo,immo-noredact]
 //     [--cpu-prof-dir DIR] [--out FILE] [--tag NAME (file becomes http-<date>-NAME.json)]
 //     [--quiet-cores 0.3] [--quiet-wait 180] [--min-util 0.85] [--retries 3] [--rate REQ_PER_S]
+//     [--slow-factor 1.25 (0: no speed check)]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +20,7 @@ import {
   CLIENT_CORE,
   CLK_TCK,
   cannon,
+  checkSpeed,
   countLines,
   cpuTicksSplit,
   involuntarySwitches,
@@ -26,6 +28,7 @@ import {
   pinSelf,
   ROUTE_URL,
   SERVER_CORE,
+  speedTracker,
   startServer,
   stopServer,
   trackTmpDir,
@@ -58,6 +61,7 @@ const { values: args } = parseArgs({
     'quiet-wait': { type: 'string', default: '180' },
     'min-util': { type: 'string', default: '0.85' },
     retries: { type: 'string', default: '3' },
+    'slow-factor': { type: 'string', default: '1.25' },
     rate: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -92,6 +96,10 @@ const config = {
   // run again (at most `retries` times; a round that never passes is kept and flagged).
   minUtil: Number(args['min-util']),
   retries: Number(args.retries),
+  // Speed check: a fixed chunk of work is timed on the server core before and after each run; a run
+  // whose core was more than slowFactor times slower than the fastest probe of the session ran while
+  // the VM had slowed the core down, and is made again (at most `retries` times; 0: no check).
+  slowFactor: Number(args['slow-factor']),
   // Fixed-rate mode: offered load in requests/s. The server then runs below
   // saturation in every variant, so CPU/request does not depend on whether a
   // starved client kept it busy; req/s only confirms the rate was delivered.
@@ -106,6 +114,8 @@ if (!(config.quietCores >= 0)) fail('--quiet-cores: expected a number of cores >
 if (!(config.quietWaitSec >= 0)) fail('--quiet-wait: expected a number of seconds >= 0');
 if (!(config.minUtil >= 0 && config.minUtil <= 1)) fail('--min-util: expected a fraction between 0 and 1');
 if (!(Number.isInteger(config.retries) && config.retries >= 0)) fail('--retries: expected an integer >= 0');
+if (!(config.slowFactor === 0 || config.slowFactor >= 1))
+  fail('--slow-factor: expected 0 (no speed check) or a factor >= 1');
 
 function positiveInt(name) {
   const n = Number(args[name]);
@@ -290,6 +300,12 @@ function commandLine() {
   return `pnpm --filter @immo/benchmarks bench${given ? ` --${given}` : ''}`;
 }
 
+/** Whether the core ran slowed down before or after this run (see config.slowFactor). */
+function slowedDown(r, speed) {
+  const limit = speed.best * speed.slowFactor;
+  return r.quietGate.probeMs > limit || r.speedAfter.ms > limit || !(r.speedAfter.ms > 0);
+}
+
 async function main() {
   const tmpDir = trackTmpDir(mkdtempSync(path.join(os.tmpdir(), 'immo-http-bench-')));
   const runs = [];
@@ -297,30 +313,49 @@ async function main() {
   const started = Date.now();
   // Stands in for the OTLP collector and Sentry; pinned to the client core, like autocannon.
   const sink = await startSink({ mode: 'ok', pinned });
+  const speed = config.slowFactor > 0 ? speedTracker(config.slowFactor, pinned) : undefined;
+  if (speed) for (let i = 0; i < 3; i++) await checkSpeed(speed);
   try {
     for (let round = 0; round < config.rounds; round++) {
       const order = rotate(config.variants, round);
       for (let attempt = 0; ; attempt++) {
         const roundRuns = [];
         for (const [position, variant] of order.entries()) {
-          const gate = await waitForQuiet({
-            maxBusyCores: config.quietCores,
-            maxWaitMs: config.quietWaitSec * 1000,
-          });
-          const r = await runOne(variant, round, position, tmpDir, sink);
-          Object.assign(r, { attempt, quietGate: gate });
-          roundRuns.push(r);
-          console.log(
-            `round ${round + 1}/${config.rounds}${attempt ? ` (retry ${attempt})` : ''} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  server ${fmt(r.serverCpuUtil * 100, 0)} %  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  ${fmt(r.spansPerRequest)} spans/req  others ${fmt(gate.busyCores)} cores${gate.waitedMs > 1500 ? ` (waited ${fmt(gate.waitedMs / 1000, 0)} s)` : ''}`,
-          );
+          // A run around which the core slowed down is made again at once (the others of the round
+          // ran at full speed, so the new run pairs with them), at most `retries` times.
+          for (let rerun = 0; ; rerun++) {
+            const gate = await waitForQuiet({
+              maxBusyCores: config.quietCores,
+              maxWaitMs: config.quietWaitSec * 1000,
+              speed,
+            });
+            const r = await runOne(variant, round, position, tmpDir, sink);
+            Object.assign(r, { attempt, quietGate: gate });
+            if (speed) r.speedAfter = await checkSpeed(speed);
+            const slowed = speed !== undefined && slowedDown(r, speed);
+            console.log(
+              `round ${round + 1}/${config.rounds}${attempt ? ` (retry ${attempt})` : ''} ${variant.padEnd(14)} ${fmt(r.cpuUsPerReq, 1).padStart(7)} µs CPU/req  ${fmt(r.reqPerSec, 0).padStart(6)} req/s  server ${fmt(r.serverCpuUtil * 100, 0)} %  p99 ${fmt(r.latencyMs.p99)} ms  ${fmt(r.linesPerRequest)} lines/req  ${fmt(r.spansPerRequest)} spans/req  others ${fmt(gate.busyCores)} cores${gate.waitedMs > 1500 ? ` (waited ${fmt(gate.waitedMs / 1000, 0)} s)` : ''}${speed ? `  core speed ${fmt(speed.best / gate.probeMs)} / ${fmt(speed.best / r.speedAfter.ms)}` : ''}${slowed && rerun < config.retries ? '  core slowed down: again' : ''}`,
+            );
+            if (!slowed || rerun >= config.retries) {
+              roundRuns.push(r);
+              break;
+            }
+            r.slowed = true;
+            discarded.push(r);
+          }
         }
         // Saturated mode: a run counts if the server was kept busy. Fixed-rate mode:
         // if the offered rate was delivered (a starved client falls short of it).
         const starved = roundRuns.filter((r) =>
           config.rate ? !(r.reqPerSec >= 0.95 * config.rate) : !(r.serverCpuUtil >= config.minUtil),
         );
+        for (const r of roundRuns) {
+          r.starved = starved.includes(r);
+          // Judged against the fastest probe of the round's end, which may have come after the run.
+          if (speed) r.slowed = slowedDown(r, speed);
+        }
         if (starved.length === 0 || attempt >= config.retries) {
-          for (const r of roundRuns) r.roundValid = starved.length === 0;
+          for (const r of roundRuns) r.roundValid = starved.length === 0 && !r.slowed;
           runs.push(...roundRuns);
           break;
         }
@@ -359,9 +394,13 @@ async function main() {
     elapsedSec: (Date.now() - started) / 1000,
     baseline,
     summary,
-    roundsRepeated: new Set(discarded.map((r) => r.round)).size,
+    roundsRepeated: new Set(discarded.filter((r) => !r.slowed).map((r) => r.round)).size,
+    runsRepeatedSlowed: discarded.filter((r) => r.slowed).length,
     runsDiscarded: discarded.length,
-    roundsNotSaturated: new Set(runs.filter((r) => !r.roundValid).map((r) => r.round)).size,
+    // Rounds kept (retries used up) with a starved client, and with a run on a slowed-down core.
+    roundsNotSaturated: new Set(runs.filter((r) => r.starved).map((r) => r.round)).size,
+    roundsSlowed: new Set(runs.filter((r) => r.slowed).map((r) => r.round)).size,
+    speedBestMs: speed?.best,
     runs,
     discarded,
   };

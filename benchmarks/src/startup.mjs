@@ -7,6 +7,7 @@
 // (RSS) to F_log. Usage:
 //   pnpm --filter @immo/benchmarks startup [--runs 7] [--variants F_log,immo-full,...]
 //     [--load-duration 5] [--connections 10] [--poll-ms 5] [--quiet-cores 0.3] [--quiet-wait 60] [--out FILE]
+//     [--slow-factor 1.25 (wait for the server core's full speed before each run; 0: no check)]
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -19,11 +20,13 @@ import {
   BASELINE,
   CLIENT_CORE,
   cannon,
+  checkSpeed,
   knownVariant,
   pinSelf,
   readyPath,
   SERVER_CORE,
   spawnServer,
+  speedTracker,
   stopServer,
   trackTmpDir,
   waitForQuiet,
@@ -56,6 +59,7 @@ const { values: args } = parseArgs({
     'poll-ms': { type: 'string', default: '5' },
     'quiet-cores': { type: 'string', default: '0.3' },
     'quiet-wait': { type: 'string', default: '60' },
+    'slow-factor': { type: 'string', default: '1.25' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -84,6 +88,8 @@ const config = {
   pollMs: Number(args['poll-ms']),
   quietCores: Number(args['quiet-cores']),
   quietWaitSec: Number(args['quiet-wait']),
+  // Before each run, also wait until the server core runs at full speed (see run.mjs; 0: no check).
+  slowFactor: Number(args['slow-factor']),
 };
 if (!(Number.isInteger(config.runs) && config.runs >= 1)) fail('--runs: expected a positive integer');
 if (!(config.loadDurationSec > 0)) fail('--load-duration: expected seconds > 0');
@@ -92,6 +98,8 @@ if (!(Number.isInteger(config.connections) && config.connections >= 1))
 if (!(config.pollMs > 0)) fail('--poll-ms: expected milliseconds > 0');
 if (!(config.quietCores >= 0 && config.quietWaitSec >= 0))
   fail('--quiet-cores/--quiet-wait: expected numbers >= 0');
+if (!(config.slowFactor === 0 || config.slowFactor >= 1))
+  fail('--slow-factor: expected 0 (no speed check) or a factor >= 1');
 for (const v of config.variants) {
   if (!knownVariant(v)) fail(`--variants: unknown variant "${v}" (known: ${ALL_VARIANTS.join(', ')})`);
 }
@@ -204,12 +212,15 @@ async function main() {
   const sink = await startSink({ mode: 'ok', pinned });
   const runs = [];
   const started = Date.now();
+  const speed = config.slowFactor > 0 ? speedTracker(config.slowFactor, pinned) : undefined;
+  if (speed) for (let i = 0; i < 3; i++) await checkSpeed(speed);
   try {
     for (let run = 0; run < config.runs; run++) {
       for (const variant of rotate(config.variants, run)) {
         const gate = await waitForQuiet({
           maxBusyCores: config.quietCores,
           maxWaitMs: config.quietWaitSec * 1000,
+          speed,
         });
         const r = await runOne(variant, run, tmpDir, sink);
         r.quietGate = gate;
