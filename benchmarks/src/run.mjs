@@ -300,10 +300,13 @@ function commandLine() {
   return `pnpm --filter @immo/benchmarks bench${given ? ` --${given}` : ''}`;
 }
 
-/** Whether the core ran slowed down before or after this run (see config.slowFactor). */
+/**
+ * Whether the core ran slowed down before or after this run (see config.slowFactor). A probe that
+ * failed (NaN) says nothing, so it does not count as slow.
+ */
 function slowedDown(r, speed) {
   const limit = speed.best * speed.slowFactor;
-  return r.quietGate.probeMs > limit || r.speedAfter.ms > limit || !(r.speedAfter.ms > 0);
+  return r.quietGate.probeMs > limit || r.speedAfter.ms > limit;
 }
 
 async function main() {
