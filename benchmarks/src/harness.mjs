@@ -191,11 +191,15 @@ export function speedProbe(pinned) {
 }
 
 /**
- * The fastest probe seen so far (the machine's full speed) and how much slower a probe may be before
- * the core counts as slowed down. `slowFactor` 0 turns the speed check off.
+ * The speed check's state: the fastest probe seen so far (the machine's full speed, seeded with three
+ * probes) and how much slower a probe may be before the core counts as slowed down. `undefined` when
+ * `slowFactor` is 0 (no speed check).
  */
-export function speedTracker(slowFactor, pinned) {
-  return { best: Number.POSITIVE_INFINITY, slowFactor, pinned };
+export async function startSpeedCheck(slowFactor, pinned) {
+  if (!(slowFactor > 0)) return undefined;
+  const speed = { best: Number.POSITIVE_INFINITY, slowFactor, pinned };
+  for (let i = 0; i < 3; i++) await checkSpeed(speed);
+  return speed;
 }
 
 /** Probes once, updates the tracker, and tells whether the core runs at full speed. */
@@ -214,7 +218,7 @@ export async function waitForQuiet({ maxBusyCores, maxWaitMs, speed }) {
   const t0 = Date.now();
   for (;;) {
     const busy = await machineBusyCores(1000);
-    const probe = speed && speed.slowFactor > 0 ? await checkSpeed(speed) : undefined;
+    const probe = speed ? await checkSpeed(speed) : undefined;
     const waitedMs = Date.now() - t0;
     const quiet = busy <= maxBusyCores;
     const fast = probe === undefined || probe.fast;

@@ -28,8 +28,8 @@ import {
   pinSelf,
   ROUTE_URL,
   SERVER_CORE,
-  speedTracker,
   startServer,
+  startSpeedCheck,
   stopServer,
   trackTmpDir,
   waitForQuiet,
@@ -316,8 +316,7 @@ async function main() {
   const started = Date.now();
   // Stands in for the OTLP collector and Sentry; pinned to the client core, like autocannon.
   const sink = await startSink({ mode: 'ok', pinned });
-  const speed = config.slowFactor > 0 ? speedTracker(config.slowFactor, pinned) : undefined;
-  if (speed) for (let i = 0; i < 3; i++) await checkSpeed(speed);
+  const speed = await startSpeedCheck(config.slowFactor, pinned);
   try {
     for (let round = 0; round < config.rounds; round++) {
       const order = rotate(config.variants, round);
@@ -358,7 +357,8 @@ async function main() {
           if (speed) r.slowed = slowedDown(r, speed);
         }
         if (starved.length === 0 || attempt >= config.retries) {
-          for (const r of roundRuns) r.roundValid = starved.length === 0 && !r.slowed;
+          const valid = starved.length === 0 && !roundRuns.some((r) => r.slowed);
+          for (const r of roundRuns) r.roundValid = valid;
           runs.push(...roundRuns);
           break;
         }

@@ -20,13 +20,12 @@ import {
   BASELINE,
   CLIENT_CORE,
   cannon,
-  checkSpeed,
   knownVariant,
   pinSelf,
   readyPath,
   SERVER_CORE,
   spawnServer,
-  speedTracker,
+  startSpeedCheck,
   stopServer,
   trackTmpDir,
   waitForQuiet,
@@ -212,8 +211,7 @@ async function main() {
   const sink = await startSink({ mode: 'ok', pinned });
   const runs = [];
   const started = Date.now();
-  const speed = config.slowFactor > 0 ? speedTracker(config.slowFactor, pinned) : undefined;
-  if (speed) for (let i = 0; i < 3; i++) await checkSpeed(speed);
+  const speed = await startSpeedCheck(config.slowFactor, pinned);
   try {
     for (let run = 0; run < config.runs; run++) {
       for (const variant of rotate(config.variants, run)) {
