@@ -61,6 +61,24 @@ export function splitVariant(name) {
   }
   return { base: name.slice(0, i), env };
 }
+/**
+ * Splits a `--variants` list. A diagnosis variant's settings are comma-separated too, so a piece
+ * with `=` and no `~` continues the variant before it:
+ * `F_log,immo~A=1,B=2` -> `F_log`, `immo~A=1,B=2`.
+ */
+export function parseVariantList(list) {
+  const out = [];
+  for (const raw of list.split(',')) {
+    const piece = raw.trim();
+    if (!piece) continue;
+    if (piece.includes('=') && !piece.includes('~') && out.length > 0 && out.at(-1).includes('~')) {
+      out[out.length - 1] += `,${piece}`;
+    } else {
+      out.push(piece);
+    }
+  }
+  return out;
+}
 /** Whether `name` (a variant, or a diagnosis variant with ~settings) is one run.mjs knows. */
 export const knownVariant = (name) => {
   const { base } = splitVariant(name);

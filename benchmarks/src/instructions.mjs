@@ -18,6 +18,7 @@ import {
   cannon,
   countLines,
   EXTRA_VARIANTS,
+  parseVariantList,
   pinSelf,
   startServer,
   stopServer,
@@ -54,7 +55,7 @@ const config = {
   warmupRequests: num('warmup'),
   requests: num('requests'),
   connections: num('connections'),
-  variants: args.variants.split(',').filter(Boolean),
+  variants: parseVariantList(args.variants),
 };
 for (const v of config.variants) {
   if (!ALL_VARIANTS.includes(v) && !EXTRA_VARIANTS.includes(v)) {

@@ -25,6 +25,7 @@ import {
   cpuTicksSplit,
   involuntarySwitches,
   knownVariant,
+  parseVariantList,
   pinSelf,
   ROUTE_URL,
   SERVER_CORE,
@@ -81,10 +82,7 @@ const config = {
   durationSec: positiveNumber('duration'),
   warmupSec: Number(args.warmup),
   connections: positiveInt('connections'),
-  variants: args.variants
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean),
+  variants: parseVariantList(args.variants),
   cpuProfDir: args['cpu-prof-dir'] ? path.resolve(args['cpu-prof-dir']) : undefined,
   url: ROUTE_URL,
   // Quiet gate: before each run, wait up to quietWaitSec for the machine to use

@@ -73,7 +73,13 @@ function diagnosisExporter(mode = process.env.BENCH_NOOP_EXPORTER) {
  * (initTracing before the app is built, the plugin after health, its pipeline metrics) and Sentry
  * errors-only through @immo/tracing/sentry, wired as apps/sample-app does. No database on this route.
  */
-async function immoStack({ sampleRatio, sentry = true, parts = FULL } = {}) {
+async function immoStack({ sampleRatio, sentry = true, parts: chosen = FULL } = {}) {
+  // Diagnosis switches (not used by the default runs): drop one more part of a variant.
+  const parts = {
+    ...chosen,
+    ...(process.env.BENCH_NO_RUNTIME === '1' ? { runtime: false } : {}),
+    ...(process.env.BENCH_NO_EXPOSE === '1' ? { expose: false } : {}),
+  };
   const { createLogger } = await import('@immo/logger');
   const { immoLogger, loggerServerOptions } = await import('@immo/logger/fastify');
   const { initMetrics } = await import('@immo/metrics');
@@ -122,7 +128,7 @@ async function immoStack({ sampleRatio, sentry = true, parts = FULL } = {}) {
   });
   const app = Fastify(loggerServerOptions(logger));
   await app.register(immoLogger);
-  if (parts.metrics) await app.register(immoMetrics, { metrics, exposeRoute: true });
+  if (parts.metrics) await app.register(immoMetrics, { metrics, exposeRoute: parts.expose !== false });
   if (parts.health) await app.register(immoHealth, { health, routes: true, exemptPaths: ['/metrics'] });
   if (tracing && process.env.BENCH_NO_PLUGIN !== '1') {
     const { immoTracing } = await import('@immo/tracing/fastify');
@@ -136,8 +142,16 @@ async function build() {
   switch (variant) {
     case 'fastify-nolog':
       return Fastify({ logger: false });
-    case 'F_log':
-      return Fastify({ logger: { level: 'info', stream: dest } });
+    case 'F_log': {
+      const app = Fastify({ logger: { level: 'info', stream: dest } });
+      // BENCH_EMPTY_HOOKS (diagnosis only): onRequest + onResponse hooks that do nothing, to size what
+      // Fastify's hook runners cost a plugin before its own work.
+      if (process.env.BENCH_EMPTY_HOOKS === '1') {
+        app.addHook('onRequest', (_request, _reply, done) => done());
+        app.addHook('onResponse', (_request, _reply, done) => done());
+      }
+      return app;
+    }
     case 'F_log-als-emit': {
       // Diagnostic: the AsyncLocalStorage.run entered around the server's 'request' emit instead.
       const { AsyncLocalStorage } = await import('node:async_hooks');

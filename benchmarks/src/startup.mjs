@@ -21,6 +21,7 @@ import {
   CLIENT_CORE,
   cannon,
   knownVariant,
+  parseVariantList,
   pinSelf,
   readyPath,
   SERVER_CORE,
@@ -78,10 +79,7 @@ const fail = (msg) => {
 };
 const config = {
   runs: Number(args.runs),
-  variants: args.variants
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean),
+  variants: parseVariantList(args.variants),
   loadDurationSec: Number(args['load-duration']),
   connections: Number(args.connections),
   pollMs: Number(args['poll-ms']),

@@ -1,3 +1,4 @@
+import { routeTemplate } from '@immo/fastify-route';
 import type {
   FastifyBaseLogger,
   FastifyPluginCallback,
@@ -343,7 +344,7 @@ const plugin: FastifyPluginCallback<ImmoLoggerPluginOptions> = (fastify, opts, d
     const url = request.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const route = request.routeOptions.url;
+    const route = routeTemplate(request);
     const quiet = ignored.has(route ?? path) || ignored.has(path);
     // A readiness probe answers 503 by design while a dependency is down or the pod shuts down;
     // on the quiet paths only a thrown error is worth an error line.

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { routeTemplate as readRouteTemplate } from '@immo/fastify-route';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
@@ -162,28 +163,19 @@ declare module 'fastify' {
   }
 }
 
-// Fastify keeps the route's context under an own symbol of the request. Reading its `config.url`
-// gives what `request.routeOptions.url` returns without the getter building a 12-field object
-// on every call; when the symbol is not found (another Fastify version) the getter is used.
-let contextSymbol: symbol | null | undefined;
-function findContextSymbol(request: object): symbol | null {
-  for (const sym of Object.getOwnPropertySymbols(request)) {
-    if (sym.description === 'fastify.context') return sym;
-  }
-  return null;
-}
-
-/** The route template of a request, `undefined` when no route matched (the 404 handler). */
-export function routeTemplate(request: FastifyRequest): string | undefined {
-  if (contextSymbol === undefined) contextSymbol = findContextSymbol(request);
-  if (contextSymbol !== null) {
-    const ctx = (request as unknown as Record<symbol, { config?: { url?: string } } | undefined>)[
-      contextSymbol
-    ];
-    if (ctx !== undefined) return ctx.config?.url;
-  }
-  return request.routeOptions.url;
-}
+/**
+ * The route template of a request (`/api/orgs/:id`), `undefined` when no route matched (the 404
+ * handler): `request.routeOptions.url` without the getter's per-call object.
+ *
+ * @example
+ * ```ts
+ * app.addHook('onResponse', (request, _reply, done) => {
+ *   console.log(routeTemplate(request) ?? 'unmatched');
+ *   done();
+ * });
+ * ```
+ */
+export const routeTemplate: (request: FastifyRequest) => string | undefined = readRouteTemplate;
 
 const plugin: FastifyPluginCallback<ImmoMetricsPluginOptions> = (fastify, opts, done) => {
   const parsed = pluginSchema.safeParse(opts ?? {});

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import { routeTemplate } from '@immo/fastify-route';
 import { redactString } from '@immo/redact';
 import {
   type Context,
@@ -272,7 +273,7 @@ function finish(state: SpanState, request: FastifyRequest, reply: FastifyReply):
   const status = reply.statusCode;
   try {
     if (span.isRecording()) {
-      const route = request.routeOptions.url;
+      const route = routeTemplate(request);
       const method = request.raw.method ?? '';
       const m = KNOWN_METHODS.has(method) ? method : 'HTTP';
       if (route !== undefined && reply.statusCode !== 404) {
