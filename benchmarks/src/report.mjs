@@ -263,23 +263,64 @@ function repeatRuns() {
   );
 }
 
+const BAR_LIMITS = { immo: 1.1, 'immo-full': 1.2, 'immo-trace10': 1.6 };
+
+/** Per-round CPU/request ratios of `variant` to F_log in one HTTP result (every kept round). */
+function roundRatios(data, variant) {
+  const byRound = new Map();
+  for (const r of data.runs) {
+    if (!byRound.has(r.round)) byRound.set(r.round, new Map());
+    byRound.get(r.round).set(r.variant, r);
+  }
+  const out = [];
+  for (const round of byRound.values()) {
+    const a = round.get(variant);
+    const b = round.get(data.baseline ?? 'F_log');
+    if (a && b) out.push(a.cpuUsPerReq / b.cpuUsPerReq);
+  }
+  return out;
+}
+
+/**
+ * The rounds of every repeat made at the newest measured commit, pooled: one run of 9-15 rounds moves
+ * by more than the distance between a median and its limit here, many rounds of the same code less.
+ */
+function pooledNote(runs) {
+  const newest = runs.at(-1)?.data.git?.commit;
+  const same = runs.filter((r) => r.data.git?.commit === newest && !r.data.git?.uncommittedSrc);
+  if (!newest || same.length < 2) return [];
+  const cells = Object.entries(BAR_LIMITS)
+    .map(([v, limit]) => {
+      const ratios = same.flatMap((r) => roundRatios(r.data, v));
+      if (ratios.length === 0) return undefined;
+      const verdict = summarise(ratios).median <= limit ? 'median under the limit' : 'median over the limit';
+      return `\`${v}\` ${fmtRatio(summarise(ratios))} over ${ratios.length} rounds (limit ${limit}x, ${verdict})`;
+    })
+    .filter(Boolean);
+  return [
+    '',
+    `Pooled, the ${same.length} repeats at commit \`${newest}\` (every kept round of each, CPU/request vs F_log of the same round): ${cells.join('; ')}.`,
+  ];
+}
+
 /** Lines under the targets: each repeat's ratios of the bar variants (see confirmSection). */
 function confirmNote() {
   const runs = repeatRuns();
   if (runs.length === 0) return '';
-  const limits = { immo: 1.1, 'immo-full': 1.2, 'immo-trace10': 1.6 };
   const lines = runs.map((r) => {
     const s = r.data.summary;
-    const cells = Object.entries(limits)
+    const cells = Object.entries(BAR_LIMITS)
       .filter(([v]) => s[v])
       .map(([v, limit]) => `\`${v}\` ${fmtRatio(s[v].cpuRatioVsBaseline)} (limit ${limit}x)`);
-    return `- \`${rel(r.file)}\` (${r.data.config.rounds} rounds, ${String(r.data.machine?.date).slice(0, 16).replace('T', ' ')} UTC): ${cells.join('; ')}.`;
+    const commit = r.data.git?.commit ? `, commit \`${r.data.git.commit}\`` : '';
+    return `- \`${rel(r.file)}\` (${r.data.config.rounds} rounds, ${String(r.data.machine?.date).slice(0, 16).replace('T', ' ')} UTC${commit}): ${cells.join('; ')}.`;
   });
   return [
     '',
-    `**Repeat runs** of the same code (section "Repeat runs of the bar variants" below), CPU/request vs F_log:`,
+    `**Repeat runs** of the bar variants after the main run (section "Repeat runs of the bar variants" below), CPU/request vs F_log:`,
     '',
     ...lines,
+    ...pooledNote(runs),
     '',
     'A verdict above that a repeat contradicts is not settled.',
     '',
@@ -296,7 +337,8 @@ function confirmSection() {
   return [
     '### Repeat runs of the bar variants',
     '',
-    'The same code as the main saturated run, measured again on the same machine (the first right after it).',
+    'The bar variants measured again on the same machine after the main saturated run; each run names the commit it',
+    'measured (a later commit than the main run where the code changed since).',
     "Where a repeat's median and the main run's fall on different sides of a limit, or a spread crosses it, the",
     'verdict above is not a settled result.',
     '',
