@@ -7,6 +7,7 @@
 //   benchmarks/results/resilience-<date>.json (pnpm --filter @immo/benchmarks resilience)
 // A missing results file leaves its section saying "not measured yet".
 // Usage: pnpm --filter @immo/benchmarks report [-- --out FILE]   (default: docs/benchmarks.md)
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -281,14 +282,56 @@ function roundRatios(data, variant) {
   return out;
 }
 
+// Sources bundled into the measured packages besides their own src/.
+const BUNDLED_SOURCES = ['tooling/fastify-route/src', 'tooling/zod-issues/src'];
+
 /**
- * The rounds of every repeat made at the newest measured commit, pooled: one run of 9-15 rounds moves
- * by more than the distance between a median and its limit here, many rounds of the same code less.
+ * The last commit, at or before the one a run measured, that changed the code it measured (the
+ * packages' src/ and what is bundled into them): runs made at commits that changed only benchmarks
+ * or docs measured the same code. Undefined when git cannot tell, or the run had uncommitted changes.
  */
-function pooledNote(runs) {
-  const newest = runs.at(-1)?.data.git?.commit;
-  const same = runs.filter((r) => r.data.git?.commit === newest && !r.data.git?.uncommittedSrc);
-  if (!newest || same.length < 2) return [];
+function codeCommit(data) {
+  const g = data.git;
+  if (!g?.commit || g.uncommittedSrc) return undefined;
+  try {
+    const paths = [...(g.paths ?? []).map((p) => `${p}/src`), ...BUNDLED_SOURCES];
+    // Pathspecs are relative to the repository root.
+    const out = execFileSync('git', ['log', '-1', '--format=%h', g.commit, '--', ...paths], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return out || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every saturated, speed-checked run (the main run and the repeats) of the code the newest one
+ * measured, its rounds pooled: one run of 9-15 rounds moves by more than the distance between a
+ * median and its limit here, many rounds of the same code less.
+ */
+function pooledNote() {
+  const own = nodeMajor(process.version);
+  const candidates = [
+    ...resultsWithPrefix('http', path.join(here, '..', 'results')),
+    ...resultsWithPrefix('http', path.join(here, '..', 'results', 'extra')).filter((r) =>
+      REPEAT_RE.test(r.file),
+    ),
+  ]
+    .filter(
+      (r) =>
+        nodeMajor(r.data.machine?.node) === own &&
+        !r.data.config?.rate &&
+        Number(r.data.config?.slowFactor) > 0,
+    )
+    .sort((a, b) => String(a.data.machine?.date).localeCompare(String(b.data.machine?.date)));
+  const newest = candidates.at(-1);
+  const code = newest ? codeCommit(newest.data) : undefined;
+  if (!code) return [];
+  const same = candidates.filter((r) => codeCommit(r.data) === code);
+  if (same.length < 2) return [];
   const cells = Object.entries(BAR_LIMITS)
     .map(([v, limit]) => {
       const ratios = same.flatMap((r) => roundRatios(r.data, v));
@@ -297,16 +340,18 @@ function pooledNote(runs) {
       return `\`${v}\` ${fmtRatio(summarise(ratios))} over ${ratios.length} rounds (limit ${limit}x, ${verdict})`;
     })
     .filter(Boolean);
+  const files = same.map((r) => `\`${path.basename(r.file)}\``).join(', ');
   return [
     '',
-    `Pooled, the ${same.length} repeats at commit \`${newest}\` (every kept round of each, CPU/request vs F_log of the same round): ${cells.join('; ')}.`,
+    `**Pooled:** the ${same.length} speed-checked saturated runs of the code as of commit \`${code}\` (${files}), every kept round, CPU/request vs F_log of the same round: ${cells.join('; ')}.`,
   ];
 }
 
 /** Lines under the targets: each repeat's ratios of the bar variants (see confirmSection). */
 function confirmNote() {
   const runs = repeatRuns();
-  if (runs.length === 0) return '';
+  const pooled = pooledNote();
+  if (runs.length === 0) return pooled.length ? [...pooled, ''].join('\n') : '';
   const lines = runs.map((r) => {
     const s = r.data.summary;
     const cells = Object.entries(BAR_LIMITS)
@@ -320,7 +365,7 @@ function confirmNote() {
     `**Repeat runs** of the bar variants after the main run (section "Repeat runs of the bar variants" below), CPU/request vs F_log:`,
     '',
     ...lines,
-    ...pooledNote(runs),
+    ...pooled,
     '',
     'A verdict above that a repeat contradicts is not settled.',
     '',
