@@ -7,10 +7,10 @@
 //   benchmarks/results/resilience-<date>.json (pnpm --filter @immo/benchmarks resilience)
 // A missing results file leaves its section saying "not measured yet".
 // Usage: pnpm --filter @immo/benchmarks report [-- --out FILE]   (default: docs/benchmarks.md)
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeCommit } from './machine.mjs';
 import { fmt, fmtRatio, summarise } from './stats.mjs';
 import { httpTable, instructionsTable, resilienceTable, startupTable } from './tables.mjs';
 
@@ -282,31 +282,6 @@ function roundRatios(data, variant) {
   return out;
 }
 
-// Sources bundled into the measured packages besides their own src/.
-const BUNDLED_SOURCES = ['tooling/fastify-route/src', 'tooling/zod-issues/src'];
-
-/**
- * The last commit, at or before the one a run measured, that changed the code it measured (the
- * packages' src/ and what is bundled into them): runs made at commits that changed only benchmarks
- * or docs measured the same code. Undefined when git cannot tell, or the run had uncommitted changes.
- */
-function codeCommit(data) {
-  const g = data.git;
-  if (!g?.commit || g.uncommittedSrc) return undefined;
-  try {
-    const paths = [...(g.paths ?? []).map((p) => `${p}/src`), ...BUNDLED_SOURCES];
-    // Pathspecs are relative to the repository root.
-    const out = execFileSync('git', ['log', '-1', '--format=%h', g.commit, '--', ...paths], {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    return out || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Every saturated, speed-checked run (the main run and the repeats) of the code the newest one
  * measured, its rounds pooled: one run of 9-15 rounds moves by more than the distance between a
@@ -328,9 +303,9 @@ function pooledNote() {
     )
     .sort((a, b) => String(a.data.machine?.date).localeCompare(String(b.data.machine?.date)));
   const newest = candidates.at(-1);
-  const code = newest ? codeCommit(newest.data) : undefined;
+  const code = newest ? codeCommit(root, newest.data.git) : undefined;
   if (!code) return [];
-  const same = candidates.filter((r) => codeCommit(r.data) === code);
+  const same = candidates.filter((r) => codeCommit(root, r.data.git) === code);
   if (same.length < 2) return [];
   const cells = Object.entries(BAR_LIMITS)
     .map(([v, limit]) => {
