@@ -35,6 +35,20 @@ for (const group of groups) {
       problems.push(`${pkg.name}: ${r.numFailedTestSuites} test file(s) failed to load`);
     }
     console.log(`${pkg.name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${s} skipped`);
+    // CI keeps only the tail of the log: name each failure here, next to the count, so a failed
+    // run says what failed without the scrollback.
+    for (const file of r.testResults ?? []) {
+      for (const t of file.assertionResults ?? []) {
+        if (t.status !== 'failed') continue;
+        const why = (t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+        problems.push(`${pkg.name}: ${file.name.slice(join(dir, name).length + 1)} > ${t.fullName}: ${why}`);
+      }
+      if (file.status === 'failed' && !(file.assertionResults ?? []).length) {
+        problems.push(
+          `${pkg.name}: ${file.name.slice(join(dir, name).length + 1)}: ${(file.message ?? '').split('\n')[0].slice(0, 300)}`,
+        );
+      }
+    }
   }
 }
 for (const p of problems) console.log(`  ! ${p}`);

@@ -1,5 +1,6 @@
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { freePort } from '@immo/test-servers';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -205,8 +206,10 @@ describe('HTTP server metrics', () => {
   it('stops counting a request in flight when its client goes away before the response', async () => {
     const { app, metrics } = await build();
     let release!: () => void;
+    let serverSocket!: Socket;
     const started = new Promise<void>((resolveStarted) => {
-      app.get('/hang', async () => {
+      app.get('/hang', async (req) => {
+        serverSocket = req.raw.socket;
         resolveStarted();
         await new Promise<void>((r) => {
           release = r;
@@ -223,8 +226,11 @@ describe('HTTP server metrics', () => {
     const gauge = () =>
       metricValue('http_server_active_requests', { http_request_method: 'GET' }, { metrics });
     expect(gauge()).toBe(1);
+    // wait for the server to see the client go, not for a fixed time: on a loaded CI machine a
+    // timer can fire before the event loop has polled the socket's end
+    const serverClosed = once(serverSocket, 'close');
     socket.destroy();
-    await new Promise((r) => setTimeout(r, 50));
+    await serverClosed;
     await metrics.render(); // the scrape finds the abandoned request
     expect(gauge()).toBe(0);
     release(); // the handler finishes late: no second decrement
