@@ -188,7 +188,9 @@ describe.skipIf(!tools.ok)('the rendered configuration in the real amtool and Al
     expect(res.status).toBe(200);
     type State = { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } };
     let alerts: State[] = [];
-    for (let i = 0; i < 50; i++) {
+    // a deadline, not a count of tries: each fetch is slower on a loaded CI machine
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
       alerts = (await (await fetch(`${am.url}/api/v2/alerts`)).json()) as State[];
       if (alerts.length === 7 && alerts.filter((a) => a.status.state === 'suppressed').length === 2) break;
       await new Promise((r) => setTimeout(r, 100));

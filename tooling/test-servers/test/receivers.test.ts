@@ -11,7 +11,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import * as Sentry from '@sentry/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type OtlpReceiver,
   type ReceivedSpan,
@@ -390,8 +390,7 @@ describe('startOtlpReceiver', () => {
     const own = await startOtlpReceiver({ mode: 'hang' });
     const hung = post(own.tracesUrl, '{}', { 'content-type': 'application/json' }).catch((e: Error) => e);
     const waiting = own.waitForSpans(() => false, 10_000).catch((e) => e);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(own.requests).toBe(1);
+    await vi.waitFor(() => expect(own.requests).toBe(1), { timeout: 10_000, interval: 20 });
     await Promise.all([own.stop(), own.stop()]);
     expect(await hung).toBeInstanceOf(Error);
     expect((await waiting).code).toBe('RECEIVER_STOPPED');
