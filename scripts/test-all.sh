@@ -20,7 +20,8 @@ status=0
 bash scripts/pnpm.sh exec biome check . || status=1
 # Four tasks at a time, not turbo's ten: on a 2-core machine ten test runs at once stretched a
 # 3 s test to 29 s and pushed one past its timeout. With four the longest CPU-bound test took
-# 33 s instead of 83 s, and the whole run was shorter (turbo 9m21s against 10m18s).
+# 33-41 s instead of 83 s, and the whole run took about as long (turbo 9m21s and 11m27s in two
+# fresh-clone runs, against 10m18s with ten).
 bash scripts/pnpm.sh exec turbo run build typecheck lint test --continue --concurrency=4 || status=1
 node scripts/test-summary.mjs || status=1
 exit $status
