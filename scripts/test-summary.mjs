@@ -1,11 +1,13 @@
 // Sums every workspace's vitest JSON report (test-results.json, written by vitest.base.ts) into
 // the one closing line CI reads: `N passed, N failed`. Exits non-zero when a test failed, when a
-// workspace with a test script left no report (it crashed before reporting), or, under CI, when a
-// test was skipped (in CI a test that needs a system tool must fail, never skip).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// workspace with a test script left no report (it crashed before reporting), when biome or a turbo
+// task failed, or, under CI, when a test was skipped (in CI a test that needs a system tool must
+// fail, never skip). Each failure is named on a `!` line above the closing line.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+const firstLine = (text) => (text ?? '').split('\n')[0].slice(0, 300);
 const groups = ['packages', 'apps', 'tooling'];
 let passed = 0;
 let failed = 0;
@@ -38,18 +40,39 @@ for (const group of groups) {
     // CI keeps only the tail of the log: name each failure here, next to the count, so a failed
     // run says what failed without the scrollback.
     for (const file of r.testResults ?? []) {
+      const rel = file.name.slice(join(dir, name).length + 1);
       for (const t of file.assertionResults ?? []) {
         if (t.status !== 'failed') continue;
-        const why = (t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
-        problems.push(`${pkg.name}: ${file.name.slice(join(dir, name).length + 1)} > ${t.fullName}: ${why}`);
+        problems.push(`${pkg.name}: ${rel} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
       }
       if (file.status === 'failed' && !(file.assertionResults ?? []).length) {
-        problems.push(
-          `${pkg.name}: ${file.name.slice(join(dir, name).length + 1)}: ${(file.message ?? '').split('\n')[0].slice(0, 300)}`,
-        );
+        problems.push(`${pkg.name}: ${rel}: ${firstLine(file.message)}`);
       }
     }
   }
+}
+// Steps outside vitest that failed: biome (flagged by scripts/test-all.sh) and the turbo tasks its
+// run summary records with a non-zero exit. A test task counts only when its package has no failure
+// counted above: vitest also exits 1 on an error outside any test, which its JSON report omits.
+const counted = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
+const failedSteps = process.argv.includes('--biome-failed') ? ['biome check'] : [];
+const runsDir = join(root, '.turbo', 'runs');
+if (existsSync(runsDir)) {
+  const latest = readdirSync(runsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(runsDir, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (latest) {
+    for (const task of JSON.parse(readFileSync(latest, 'utf8')).tasks ?? []) {
+      const code = task.execution?.exitCode;
+      if ((typeof code === 'number' && code !== 0) || task.execution?.error) failedSteps.push(task.taskId);
+    }
+  }
+}
+for (const step of failedSteps) {
+  if (step.endsWith('#test') && counted.has(step.slice(0, -'#test'.length))) continue;
+  failed += 1;
+  problems.push(`${step}: failed (see its output above)`);
 }
 for (const p of problems) console.log(`  ! ${p}`);
 const ci = process.env.CI === 'true' || process.env.CI === '1';
