@@ -24,8 +24,8 @@ bash scripts/pnpm.sh exec biome check . || { status=1; summary_args+=(--biome-fa
 rm -rf .turbo/runs
 # Four tasks at a time, not turbo's ten: on a 2-core machine ten test runs at once stretched a
 # 3 s test to 29 s and pushed one past its timeout. With four the longest CPU-bound test took
-# 33-41 s instead of 83 s, and the whole run took about as long (turbo 9m21s and 11m27s in two
-# fresh-clone runs, against 10m18s with ten).
+# 33-41 s instead of 83 s. The whole run takes a little longer: turbo 9m21s, 11m27s and 11m45s in
+# three fresh-clone runs with four, 10m03s and 10m18s in two with ten.
 bash scripts/pnpm.sh exec turbo run build typecheck lint test --continue --concurrency=4 --summarize || status=1
 node scripts/test-summary.mjs "${summary_args[@]}" || status=1
 exit $status
