@@ -8,8 +8,9 @@ export const baseTestConfig = defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
-    // CI runs every package's tests at once on two cores: a test that takes 3 s alone has taken
-    // 29 s there, so the default leaves room for that stretch. Hangs are still caught.
+    // CI runs several packages' tests at once on two cores (scripts/test-all.sh): a test that takes
+    // 3 s alone has taken 29 s there, so the default leaves room for that stretch. Hangs are still
+    // caught.
     testTimeout: 90_000,
     hookTimeout: 120_000,
     typecheck: {

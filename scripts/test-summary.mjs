@@ -13,6 +13,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const problems = [];
+// packages whose test failures are already counted from their reports
+const failedPackages = new Set();
 for (const group of groups) {
   const dir = join(root, group);
   if (!existsSync(dir)) continue;
@@ -24,6 +26,7 @@ for (const group of groups) {
     const report = join(dir, name, 'test-results.json');
     if (!existsSync(report)) {
       failed += 1;
+      failedPackages.add(pkg.name);
       problems.push(`${pkg.name}: no test report (the test run crashed or did not start)`);
       continue;
     }
@@ -32,6 +35,7 @@ for (const group of groups) {
     failed += r.numFailedTests;
     const s = r.numPendingTests + r.numTodoTests;
     skipped += s;
+    if (r.numFailedTests > 0 || r.numFailedTestSuites > 0) failedPackages.add(pkg.name);
     if (r.numFailedTestSuites > 0 && r.numFailedTests === 0) {
       failed += r.numFailedTestSuites;
       problems.push(`${pkg.name}: ${r.numFailedTestSuites} test file(s) failed to load`);
@@ -54,7 +58,6 @@ for (const group of groups) {
 // Steps outside vitest that failed: biome (flagged by scripts/test-all.sh) and the turbo tasks its
 // run summary records with a non-zero exit. A test task counts only when its package has no failure
 // counted above: vitest also exits 1 on an error outside any test, which its JSON report omits.
-const counted = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
 const failedSteps = process.argv.includes('--biome-failed') ? ['biome check'] : [];
 const runsDir = join(root, '.turbo', 'runs');
 if (existsSync(runsDir)) {
@@ -70,7 +73,7 @@ if (existsSync(runsDir)) {
   }
 }
 for (const step of failedSteps) {
-  if (step.endsWith('#test') && counted.has(step.slice(0, -'#test'.length))) continue;
+  if (step.endsWith('#test') && failedPackages.has(step.slice(0, -'#test'.length))) continue;
   failed += 1;
   problems.push(`${step}: failed (see its output above)`);
 }
